@@ -1,0 +1,58 @@
+# xen-viommu: top-level Makefile
+#
+#   make          build QEMU (x86_64-softmmu) with xen-viommu, and the tests
+#   make run      boot the demo guest with -device xen-viommu
+#   make check    unit tests, qtests and guest tests; ends "N passed, N failed"
+#   make clean    drop build products (keeps the configured tree and cache)
+#   make distclean  drop build/ entirely (the download cache stays)
+#
+# Both run and check configure first when needed.
+
+BUILD_DIR ?= build
+-include $(BUILD_DIR)/config.mk
+
+QEMU_BUILD ?= $(BUILD_DIR)/qemu-build
+QEMU := $(QEMU_BUILD)/qemu-system-x86_64
+GUEST_DIR := $(BUILD_DIR)/guest
+CACHE_DIR ?= $(HOME)/.cache/xen-viommu
+NINJA := flock $(BUILD_DIR)/.ninja.lock ninja
+
+UNIT_TESTS := test-xen-viommu-walk test-xen-viommu-iotlb test-xen-viommu-irte \
+	test-xen-viommu-hyp
+QTESTS := xen-viommu-test
+NINJA_TARGETS := qemu-system-x86_64 $(addprefix tests/qtest/,$(QTESTS)) \
+	$(addprefix tests/unit/,$(UNIT_TESTS))
+
+.PHONY: all run check check-unit check-qtest check-guest check-slow bench \
+	clean distclean configure guest
+
+all: $(BUILD_DIR)/config.mk
+	@sh scripts/overlay.sh "$(CURDIR)" "$(QEMU_SRC)" | grep -v '^$$' || true
+	@$(NINJA) -C $(QEMU_BUILD) $(NINJA_TARGETS)
+	@sh scripts/link-firmware.sh $(QEMU_BUILD)
+
+$(BUILD_DIR)/config.mk: configure scripts/install-deps.sh scripts/overlay.sh
+	./configure --build-dir=$(BUILD_DIR)
+
+configure:
+	./configure --build-dir=$(BUILD_DIR)
+
+guest: $(BUILD_DIR)/config.mk
+	@sh scripts/guest-image.sh $(GUEST_DIR) $(CACHE_DIR)
+
+run: all guest
+	/usr/bin/python3 tests/guest/run-demo.py --qemu $(QEMU) \
+		--guest-dir $(GUEST_DIR)
+
+check: all guest
+	@sh scripts/check.sh
+
+check-slow: all guest
+	@XVI_CHECK_SLOW=1 sh scripts/check.sh guest-slow
+
+clean:
+	-[ -f $(QEMU_BUILD)/build.ninja ] && ninja -C $(QEMU_BUILD) -t clean >/dev/null
+	rm -rf $(GUEST_DIR) $(BUILD_DIR)/check
+
+distclean:
+	rm -rf $(BUILD_DIR)
