@@ -1,0 +1,61 @@
+/*
+ * xen-viommu: bounded, domain-tagged IOTLB with LRU eviction
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Caches XviTranslation results of the second-level walk (4 KiB, 2 MiB and
+ * 1 GiB leaves) per domain id.  Memory is bounded by the capacity given at
+ * creation; a full cache evicts its least recently used entry.  Lookup,
+ * insert and eviction are O(1); a domain flush costs O(that domain's
+ * entries); a page-selective flush costs O(min(range pages, domain
+ * entries)).  Not thread-safe: the caller serialises access.
+ */
+
+#ifndef HW_I386_XEN_VIOMMU_IOTLB_H
+#define HW_I386_XEN_VIOMMU_IOTLB_H
+
+#include "xen_viommu_walk.h"
+
+typedef struct XviIotlb XviIotlb;
+
+typedef struct XviIotlbStats {
+    uint64_t hits, misses, inserts, evictions, flushed;
+    /* Hash probes plus entries examined by xvi_iotlb_flush_pages() */
+    uint64_t flush_probes;
+} XviIotlbStats;
+
+/* @capacity 0 gives a cache that never holds anything. */
+XviIotlb *xvi_iotlb_new(unsigned capacity);
+void xvi_iotlb_free(XviIotlb *tlb);
+
+/*
+ * Find a cached translation of @iova for @did (any page size, smallest
+ * first); on a hit copy it to @out (page-aligned iova/gpa, as inserted).
+ */
+bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
+                      XviTranslation *out);
+
+/*
+ * Cache @t (t->level 1..3; anything else is ignored).  Replaces an entry for
+ * the same did/page/size.  t->iova and t->gpa are aligned down to the size.
+ */
+void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t);
+
+void xvi_iotlb_flush_all(XviIotlb *tlb);
+void xvi_iotlb_flush_domain(XviIotlb *tlb, uint16_t did);
+
+/*
+ * 2^am 4K pages at addr (addr aligned down to that size); drops any entry
+ * (any size) overlapping the range.  am >= 52 covers every address.
+ */
+void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
+                           unsigned am);
+
+unsigned xvi_iotlb_count(XviIotlb *tlb);
+unsigned xvi_iotlb_capacity(XviIotlb *tlb);
+void xvi_iotlb_get_stats(XviIotlb *tlb, XviIotlbStats *st);
+void xvi_iotlb_reset_stats(XviIotlb *tlb);
+
+#endif /* HW_I386_XEN_VIOMMU_IOTLB_H */

@@ -1,0 +1,368 @@
+/*
+ * xen-viommu: VT-d legacy-mode root/context lookup and second-level walk
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Reserved-bit policy for second-level entries (VT-d spec 9.8), with no
+ * ECAP.SC, ECAP.DT or access/dirty tracking advertised:
+ *   all levels:  bits 51:HAW, bit 11 (SNP needs ECAP.SC) and bit 62 (TM
+ *                needs ECAP.DT) are reserved;
+ *                bit 2 (X), 10:8 (A/D/ignored), 61:52 and 63 are ignored;
+ *   PML5E/PML4E: bit 7 reserved, 6:3 ignored;
+ *   PDPE/PDE:    bit 7 (PS) selects a 1 GiB/2 MiB leaf; without CAP.SLLPS
+ *                support for that size it is reserved.  In a superpage leaf
+ *                the address bits below the page size (29:12 or 20:12) are
+ *                reserved; 6:3 (EMT/IPAT) are ignored;
+ *   PTE:         bit 7 and 6:3 ignored.
+ * An entry with R=W=0 is not present; its other bits are not checked.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/bitops.h"
+#include "xen_viommu_walk.h"
+
+#define XVI_PAGE_SHIFT 12
+#define XVI_PAGE_MASK (~0xfffULL)
+#define XVI_LEVEL_BITS 9
+#define XVI_ENTRIES 512
+#define XVI_MAX_LEVELS 5
+
+/* Root entry (legacy), low qword */
+#define XVI_ROOT_P      BIT_ULL(0)
+#define XVI_ROOT_LO_RSVD MAKE_64BIT_MASK(1, 11)
+
+/* Context entry (legacy) */
+#define XVI_CTX_P       BIT_ULL(0)
+#define XVI_CTX_FPD     BIT_ULL(1)
+#define XVI_CTX_TT_SHIFT 2
+#define XVI_CTX_TT_MASK 3
+#define XVI_CTX_LO_RSVD MAKE_64BIT_MASK(4, 8)
+#define XVI_CTX_AW_MASK 7
+#define XVI_CTX_DID_SHIFT 8
+#define XVI_CTX_HI_RSVD (BIT_ULL(7) | MAKE_64BIT_MASK(24, 40))
+
+/* Second-level paging entry */
+#define XVI_SL_R        BIT_ULL(0)
+#define XVI_SL_W        BIT_ULL(1)
+#define XVI_SL_PS       BIT_ULL(7)
+#define XVI_SL_SNP      BIT_ULL(11)
+#define XVI_SL_TM       BIT_ULL(62)
+
+/* Bits 51:12 of a guest-physical address field, less those above @haw. */
+static uint64_t addr_field_mask(const XviWalkConfig *cfg)
+{
+    unsigned haw = MIN(MAX(cfg->haw, XVI_PAGE_SHIFT), 52);
+
+    return MAKE_64BIT_MASK(XVI_PAGE_SHIFT, haw - XVI_PAGE_SHIFT);
+}
+
+/* Bits 51:HAW of a 4 KiB-aligned pointer field */
+static uint64_t addr_rsvd_mask(const XviWalkConfig *cfg)
+{
+    return MAKE_64BIT_MASK(XVI_PAGE_SHIFT, 52 - XVI_PAGE_SHIFT) &
+           ~addr_field_mask(cfg);
+}
+
+static unsigned level_shift(unsigned level)
+{
+    return XVI_PAGE_SHIFT + (level - 1) * XVI_LEVEL_BITS;
+}
+
+static bool read_le128(XviReadFn *read, void *opaque, uint64_t addr,
+                       uint64_t *lo, uint64_t *hi)
+{
+    uint64_t buf[2];
+
+    if (!read(opaque, addr, buf, sizeof(buf))) {
+        return false;
+    }
+    *lo = le64_to_cpu(buf[0]);
+    *hi = le64_to_cpu(buf[1]);
+    return true;
+}
+
+int xvi_context_lookup(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
+                       uint64_t root_table, uint8_t bus, uint8_t devfn,
+                       XviContextEntry *ce)
+{
+    uint64_t lo, hi;
+    unsigned aw;
+
+    memset(ce, 0, sizeof(*ce));
+
+    if (!read_le128(read, opaque, (root_table & XVI_PAGE_MASK) + bus * 16,
+                    &lo, &hi)) {
+        return XVI_FR_ROOT_ACCESS;
+    }
+    if (!(lo & XVI_ROOT_P)) {
+        return XVI_FR_ROOT_NP;
+    }
+    if ((lo & (XVI_ROOT_LO_RSVD | ~MAKE_64BIT_MASK(0, 52) |
+               addr_rsvd_mask(cfg))) || hi) {
+        return XVI_FR_ROOT_RSVD;
+    }
+
+    if (!read_le128(read, opaque, (lo & XVI_PAGE_MASK) + devfn * 16,
+                    &lo, &hi)) {
+        return XVI_FR_CTX_ACCESS;
+    }
+    /* FPD is honoured even for a not-present or malformed entry. */
+    ce->fpd = !!(lo & XVI_CTX_FPD);
+    if (!(lo & XVI_CTX_P)) {
+        return XVI_FR_CTX_NP;
+    }
+    if ((lo & XVI_CTX_LO_RSVD) || (hi & XVI_CTX_HI_RSVD)) {
+        return XVI_FR_CTX_RSVD;
+    }
+
+    ce->tt = (lo >> XVI_CTX_TT_SHIFT) & XVI_CTX_TT_MASK;
+    ce->did = hi >> XVI_CTX_DID_SHIFT;
+    aw = hi & XVI_CTX_AW_MASK;
+    if (aw >= 1 && aw <= 3) {
+        ce->levels = aw + 2;
+    }
+
+    switch (ce->tt) {
+    case XVI_TT_MULTI_LEVEL:
+        break;
+    case XVI_TT_DEV_TLB:
+        /* No ECAP.DT: a device-TLB context may not be used at all. */
+        return XVI_FR_TT_BLOCKED;
+    case XVI_TT_PASS_THROUGH:
+        /* AW and SLPTPTR are not used for pass-through. */
+        return cfg->pt_supported ? XVI_FR_NONE : XVI_FR_CTX_INVALID;
+    default:
+        return XVI_FR_CTX_INVALID;
+    }
+
+    if (!ce->levels || !(cfg->sagaw & BIT(aw))) {
+        return XVI_FR_CTX_INVALID;
+    }
+    if (lo & (~MAKE_64BIT_MASK(0, 52) | addr_rsvd_mask(cfg))) {
+        return XVI_FR_CTX_RSVD;
+    }
+    ce->slptptr = lo & XVI_PAGE_MASK;
+    return XVI_FR_NONE;
+}
+
+unsigned xvi_context_aw(const XviWalkConfig *cfg, const XviContextEntry *ce)
+{
+    if (ce->tt == XVI_TT_PASS_THROUGH) {
+        return MIN(cfg->mgaw, 64);
+    }
+    if (ce->levels < 3 || ce->levels > XVI_MAX_LEVELS) {
+        return 0;
+    }
+    return MIN(cfg->mgaw, level_shift(ce->levels) + XVI_LEVEL_BITS);
+}
+
+/* True when @iova has bits set at or above @width. */
+static bool beyond_width(uint64_t iova, unsigned width)
+{
+    return width < 64 && (iova >> width);
+}
+
+/*
+ * Validate a present entry at @level. Sets *@leaf when it maps a page.
+ * Returns false when a reserved bit is set.
+ */
+static bool sl_entry_ok(const XviWalkConfig *cfg, uint64_t pte,
+                        unsigned level, bool *leaf)
+{
+    uint64_t rsvd = addr_rsvd_mask(cfg) | XVI_SL_SNP | XVI_SL_TM;
+
+    *leaf = level == 1;
+    if (level >= 4) {
+        rsvd |= XVI_SL_PS;
+    } else if (level >= 2 && (pte & XVI_SL_PS)) {
+        if (!(level == 2 ? cfg->sp_2m : cfg->sp_1g)) {
+            return false;
+        }
+        *leaf = true;
+        /* Address bits below the superpage size */
+        rsvd |= MAKE_64BIT_MASK(XVI_PAGE_SHIFT,
+                                level_shift(level) - XVI_PAGE_SHIFT);
+    }
+    return !(pte & rsvd);
+}
+
+static uint8_t sl_perm(uint64_t pte)
+{
+    return (pte & XVI_SL_R ? XVI_PERM_READ : 0) |
+           (pte & XVI_SL_W ? XVI_PERM_WRITE : 0);
+}
+
+static int perm_fault(unsigned access, uint8_t perm)
+{
+    if ((access & XVI_PERM_WRITE) && !(perm & XVI_PERM_WRITE)) {
+        return XVI_FR_WRITE;
+    }
+    if ((access & XVI_PERM_READ) && !(perm & XVI_PERM_READ)) {
+        return XVI_FR_READ;
+    }
+    return XVI_FR_NONE;
+}
+
+int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
+                const XviContextEntry *ce, uint64_t iova, unsigned access,
+                XviTranslation *out)
+{
+    uint64_t table = ce->slptptr & XVI_PAGE_MASK;
+    uint8_t perm = XVI_PERM_READ | XVI_PERM_WRITE;
+    uint64_t pte, mask;
+    unsigned level;
+
+    if (ce->tt == XVI_TT_PASS_THROUGH) {
+        if (beyond_width(iova, cfg->mgaw)) {
+            return XVI_FR_ADDR_BEYOND_AW;
+        }
+        out->iova = out->gpa = iova & XVI_PAGE_MASK;
+        out->mask = ~XVI_PAGE_MASK;
+        out->perm = perm;
+        out->level = 1;
+        return XVI_FR_NONE;
+    }
+    if (ce->tt != XVI_TT_MULTI_LEVEL || ce->levels < 3 ||
+        ce->levels > XVI_MAX_LEVELS) {
+        return XVI_FR_CTX_INVALID;
+    }
+    if (beyond_width(iova, xvi_context_aw(cfg, ce))) {
+        return XVI_FR_ADDR_BEYOND_AW;
+    }
+
+    /*
+     * One entry per level: at most five reads, whatever the tables hold.
+     * Level 1 entries are always leaves, so the loop ends there.
+     */
+    for (level = ce->levels;; level--) {
+        unsigned idx = (iova >> level_shift(level)) & (XVI_ENTRIES - 1);
+        bool leaf;
+
+        if (!read(opaque, table + idx * sizeof(pte), &pte, sizeof(pte))) {
+            return XVI_FR_PT_ACCESS;
+        }
+        pte = le64_to_cpu(pte);
+        if (!(pte & (XVI_SL_R | XVI_SL_W))) {
+            return access & XVI_PERM_WRITE ? XVI_FR_WRITE : XVI_FR_READ;
+        }
+        if (!sl_entry_ok(cfg, pte, level, &leaf)) {
+            return XVI_FR_PTE_RSVD;
+        }
+        perm &= sl_perm(pte);
+        if (leaf) {
+            mask = MAKE_64BIT_MASK(0, level_shift(level));
+            out->iova = iova & ~mask;
+            out->gpa = pte & addr_field_mask(cfg) & ~mask;
+            out->mask = mask;
+            out->perm = perm;
+            out->level = level;
+            return perm_fault(access, perm);
+        }
+        table = pte & addr_field_mask(cfg);
+    }
+}
+
+typedef struct RangeWalk {
+    const XviWalkConfig *cfg;
+    XviReadFn *read;
+    void *opaque;
+    uint64_t start, end;
+    XviLeafFn *fn;
+    void *fn_opaque;
+    uint64_t buf[XVI_MAX_LEVELS][XVI_ENTRIES];
+} RangeWalk;
+
+/*
+ * Visit the part of [rw->start, rw->end] that the table at @table (level
+ * @level, covering the naturally aligned block at @base) translates.
+ * Recursion depth is the table depth, at most five.
+ */
+static int walk_table(RangeWalk *rw, uint64_t table, unsigned level,
+                      uint64_t base, uint8_t perm)
+{
+    unsigned shift = level_shift(level);
+    uint64_t last = base + MAKE_64BIT_MASK(0, shift + XVI_LEVEL_BITS);
+    uint64_t *ent = rw->buf[level - 1];
+    unsigned first, stop, i;
+
+    first = (MAX(rw->start, base) - base) >> shift;
+    stop = (MIN(rw->end, last) - base) >> shift;
+
+    /* One read for the slice of the table the range needs */
+    if (!rw->read(rw->opaque, table + first * sizeof(uint64_t), &ent[first],
+                  (stop - first + 1) * sizeof(uint64_t))) {
+        return -XVI_FR_PT_ACCESS;
+    }
+
+    for (i = first; i <= stop; i++) {
+        uint64_t pte = le64_to_cpu(ent[i]);
+        uint64_t iova = base + ((uint64_t)i << shift);
+        uint8_t p = perm & sl_perm(pte);
+        bool leaf;
+        int ret;
+
+        if (!(pte & (XVI_SL_R | XVI_SL_W))) {
+            continue;
+        }
+        if (!sl_entry_ok(rw->cfg, pte, level, &leaf)) {
+            return -XVI_FR_PTE_RSVD;
+        }
+        if (!p) {
+            /* Present at every level, but no access gets through. */
+            continue;
+        }
+        if (!leaf) {
+            ret = walk_table(rw, pte & addr_field_mask(rw->cfg), level - 1,
+                             iova, p);
+        } else {
+            XviTranslation t = {
+                .iova = iova,
+                .gpa = pte & addr_field_mask(rw->cfg) &
+                       ~MAKE_64BIT_MASK(0, shift),
+                .mask = MAKE_64BIT_MASK(0, shift),
+                .perm = p,
+                .level = level,
+            };
+            ret = rw->fn(rw->fn_opaque, &t);
+        }
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+int xvi_sl_walk_range(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
+                      const XviContextEntry *ce, uint64_t start, uint64_t end,
+                      XviLeafFn *fn, void *fn_opaque)
+{
+    g_autofree RangeWalk *rw = NULL;
+    unsigned width;
+
+    if (ce->tt != XVI_TT_MULTI_LEVEL || ce->levels < 3 ||
+        ce->levels > XVI_MAX_LEVELS) {
+        return -XVI_FR_CTX_INVALID;
+    }
+    width = xvi_context_aw(cfg, ce);
+    if (width < 64) {
+        end = MIN(end, MAKE_64BIT_MASK(0, width));
+    }
+    if (start > end) {
+        return 0;
+    }
+
+    /* Entry buffers (20 KiB) live on the heap, not the caller's stack. */
+    rw = g_new(RangeWalk, 1);
+    rw->cfg = cfg;
+    rw->read = read;
+    rw->opaque = opaque;
+    rw->start = start;
+    rw->end = end;
+    rw->fn = fn;
+    rw->fn_opaque = fn_opaque;
+    return walk_table(rw, ce->slptptr & XVI_PAGE_MASK, ce->levels, 0,
+                      XVI_PERM_READ | XVI_PERM_WRITE);
+}

@@ -1,0 +1,316 @@
+/*
+ * xen-viommu: unit tests for the domain-tagged LRU IOTLB
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/i386/xen_viommu_iotlb.h"
+
+#define SZ_4K 0x1000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+
+static XviTranslation tr(uint64_t iova, uint64_t gpa, unsigned level,
+                         uint8_t perm)
+{
+    XviTranslation t = {
+        .iova = iova, .gpa = gpa, .level = level, .perm = perm,
+        .mask = (SZ_4K << (9 * (level - 1))) - 1,
+    };
+    return t;
+}
+
+static void insert(XviIotlb *tlb, uint16_t did, uint64_t iova,
+                   uint64_t gpa, unsigned level)
+{
+    XviTranslation t = tr(iova, gpa, level, XVI_PERM_READ);
+
+    xvi_iotlb_insert(tlb, did, &t);
+}
+
+static bool has(XviIotlb *tlb, uint16_t did, uint64_t iova)
+{
+    XviTranslation t;
+
+    return xvi_iotlb_lookup(tlb, did, iova, &t);
+}
+
+static void test_hit_miss(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(16);
+    XviTranslation t = tr(0x5000, 0x9000, 1, XVI_PERM_WRITE), out;
+    XviIotlbStats st;
+
+    g_assert_false(xvi_iotlb_lookup(tlb, 1, 0x5000, &out));
+    xvi_iotlb_insert(tlb, 1, &t);
+    g_assert_true(xvi_iotlb_lookup(tlb, 1, 0x5abc, &out));
+    g_assert_cmphex(out.iova, ==, 0x5000);
+    g_assert_cmphex(out.gpa, ==, 0x9000);
+    g_assert_cmphex(out.mask, ==, 0xfff);
+    g_assert_cmpuint(out.perm, ==, XVI_PERM_WRITE);
+    g_assert_cmpuint(out.level, ==, 1);
+    /* Other domain, other page */
+    g_assert_false(xvi_iotlb_lookup(tlb, 2, 0x5000, &out));
+    g_assert_false(xvi_iotlb_lookup(tlb, 1, 0x6000, &out));
+    g_assert_false(xvi_iotlb_lookup(tlb, 1, 0x4fff, &out));
+
+    /* Re-inserting the same page replaces it */
+    t.gpa = 0xa000;
+    t.perm = XVI_PERM_READ;
+    xvi_iotlb_insert(tlb, 1, &t);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 1);
+    g_assert_true(xvi_iotlb_lookup(tlb, 1, 0x5000, &out));
+    g_assert_cmphex(out.gpa, ==, 0xa000);
+    g_assert_cmpuint(out.perm, ==, XVI_PERM_READ);
+
+    /* Domain 0 is a domain like any other; bad levels are ignored */
+    insert(tlb, 0, 0x5000, 0x1000, 1);
+    g_assert_true(has(tlb, 0, 0x5000));
+    t.level = 4;
+    xvi_iotlb_insert(tlb, 3, &t);
+    t.level = 0;
+    xvi_iotlb_insert(tlb, 3, &t);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 2);
+
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.hits, ==, 3);
+    g_assert_cmpuint(st.misses, ==, 4);
+    g_assert_cmpuint(st.inserts, ==, 3);
+    g_assert_cmpuint(st.evictions, ==, 0);
+    xvi_iotlb_reset_stats(tlb);
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.hits + st.misses + st.inserts, ==, 0);
+    xvi_iotlb_free(tlb);
+}
+
+static void test_superpage(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(16);
+    XviTranslation out;
+
+    insert(tlb, 7, 0x40200000ULL, 0x7fe00000ULL, 2);
+    insert(tlb, 7, 0x8000000000ULL, 0x3c0000000ULL, 3);
+    /* Unaligned insert is aligned down to the page size */
+    insert(tlb, 7, 0x80654321ULL, 0x100654321ULL, 2);
+
+    g_assert_true(xvi_iotlb_lookup(tlb, 7, 0x403fffffULL, &out));
+    g_assert_cmphex(out.iova, ==, 0x40200000ULL);
+    g_assert_cmphex(out.gpa, ==, 0x7fe00000ULL);
+    g_assert_cmphex(out.mask, ==, SZ_2M - 1);
+    g_assert_false(xvi_iotlb_lookup(tlb, 7, 0x40400000ULL, &out));
+    g_assert_true(xvi_iotlb_lookup(tlb, 7, 0x803fffffffULL, &out));
+    g_assert_cmphex(out.gpa, ==, 0x3c0000000ULL);
+    g_assert_cmpuint(out.level, ==, 3);
+    g_assert_true(xvi_iotlb_lookup(tlb, 7, 0x80600000ULL, &out));
+    g_assert_cmphex(out.iova, ==, 0x80600000ULL);
+    g_assert_cmphex(out.gpa, ==, 0x100600000ULL);
+
+    /* A 4K entry inside a superpage is found first */
+    insert(tlb, 7, 0x40201000ULL, 0x5000, 1);
+    g_assert_true(xvi_iotlb_lookup(tlb, 7, 0x40201000ULL, &out));
+    g_assert_cmpuint(out.level, ==, 1);
+    g_assert_true(xvi_iotlb_lookup(tlb, 7, 0x40202000ULL, &out));
+    g_assert_cmpuint(out.level, ==, 2);
+    xvi_iotlb_free(tlb);
+}
+
+static void test_lru_eviction(void)
+{
+    const unsigned cap = 64;
+    XviIotlb *tlb = xvi_iotlb_new(cap);
+    XviIotlbStats st;
+    unsigned i;
+
+    for (i = 0; i < cap; i++) {
+        insert(tlb, 1 + i % 3, i * SZ_4K, i * SZ_4K, 1);
+    }
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, cap);
+    /* Touch entry 0 so that entry 1 becomes the oldest */
+    g_assert_true(has(tlb, 1, 0));
+    insert(tlb, 9, 0x1000000, 0, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, cap);
+    g_assert_true(has(tlb, 1, 0));
+    g_assert_false(has(tlb, 2, SZ_4K));
+    g_assert_true(has(tlb, 3, 2 * SZ_4K));
+
+    /* Many more: the newest cap entries survive, one eviction each */
+    for (i = 0; i < 3 * cap; i++) {
+        insert(tlb, 5, SZ_2M * i, 0, 2);
+    }
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, cap);
+    for (i = 0; i < 3 * cap; i++) {
+        g_assert(has(tlb, 5, SZ_2M * i) == (i >= 2 * cap));
+    }
+    for (i = 0; i < cap; i++) {
+        g_assert_false(has(tlb, 1 + i % 3, i * SZ_4K));
+    }
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.evictions, ==, 3 * cap + 1);
+    g_assert_cmpuint(st.flushed, ==, 0);
+
+    /* Evicting a domain's last entries leaves nothing behind for it */
+    xvi_iotlb_flush_domain(tlb, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, cap);
+    xvi_iotlb_flush_all(tlb);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 0);
+    xvi_iotlb_free(tlb);
+
+    /* Capacity 1 and 0 */
+    tlb = xvi_iotlb_new(1);
+    insert(tlb, 1, 0, 0, 1);
+    insert(tlb, 1, SZ_4K, 0, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 1);
+    g_assert_true(has(tlb, 1, SZ_4K));
+    xvi_iotlb_free(tlb);
+    tlb = xvi_iotlb_new(0);
+    insert(tlb, 1, 0, 0, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 0);
+    g_assert_false(has(tlb, 1, 0));
+    xvi_iotlb_free(tlb);
+}
+
+static void test_flush_domain(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(100);
+    XviIotlbStats st;
+    unsigned i;
+
+    for (i = 0; i < 30; i++) {
+        insert(tlb, i % 3, i * SZ_4K, 0, 1);
+    }
+    insert(tlb, 1, SZ_1G, 0, 3);
+    xvi_iotlb_flush_domain(tlb, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 20);
+    for (i = 0; i < 30; i++) {
+        g_assert(has(tlb, i % 3, i * SZ_4K) == (i % 3 != 1));
+    }
+    g_assert_false(has(tlb, 1, SZ_1G));
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.flushed, ==, 11);
+
+    /* The domain can be filled again after its flush */
+    insert(tlb, 1, SZ_4K, 0, 1);
+    g_assert_true(has(tlb, 1, SZ_4K));
+    xvi_iotlb_flush_domain(tlb, 4);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 21);
+    xvi_iotlb_flush_all(tlb);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 0);
+    g_assert_false(has(tlb, 0, 0));
+    xvi_iotlb_free(tlb);
+}
+
+static void fill_mixed(XviIotlb *tlb)
+{
+    insert(tlb, 1, 0x0, 0, 1);
+    insert(tlb, 1, 0x3000, 0, 1);
+    insert(tlb, 1, 0x4000, 0, 1);
+    insert(tlb, 1, 0x200000, 0, 2);     /* 2M at 2M */
+    insert(tlb, 1, SZ_1G, 0, 3);        /* 1G at 1G */
+    insert(tlb, 2, 0x3000, 0, 1);       /* other domain */
+}
+
+static void test_flush_pages(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(100);
+
+    fill_mixed(tlb);
+    /* am=2: 16 KiB at 0x0 (addr aligned down): drops 0x0 and 0x3000 */
+    xvi_iotlb_flush_pages(tlb, 1, 0x2000, 2);
+    g_assert_false(has(tlb, 1, 0x0));
+    g_assert_false(has(tlb, 1, 0x3000));
+    g_assert_true(has(tlb, 1, 0x4000));
+    g_assert_true(has(tlb, 2, 0x3000));
+    g_assert_true(has(tlb, 1, 0x200000));
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 4);
+
+    /* One 4K page inside a superpage drops the superpage */
+    xvi_iotlb_flush_pages(tlb, 1, 0x234000, 0);
+    g_assert_false(has(tlb, 1, 0x200000));
+    xvi_iotlb_flush_pages(tlb, 1, SZ_1G + SZ_2M * 7, 9);
+    g_assert_false(has(tlb, 1, SZ_1G));
+    g_assert_true(has(tlb, 1, 0x4000));
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 2);
+
+    /* A range containing the superpage, and am beyond the address space */
+    fill_mixed(tlb);
+    xvi_iotlb_flush_pages(tlb, 1, 0, 19);       /* 2 GiB at 0 */
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 1);
+    g_assert_true(has(tlb, 2, 0x3000));
+    fill_mixed(tlb);
+    xvi_iotlb_flush_pages(tlb, 1, 0x1234, 63);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 1);
+    /* Top of the address space: no wrap-around (scan, then probing) */
+    insert(tlb, 1, UINT64_MAX & ~(SZ_1G - 1), 0, 3);
+    insert(tlb, 1, 0, 0, 1);
+    xvi_iotlb_flush_pages(tlb, 1, UINT64_MAX, 0);
+    g_assert_true(has(tlb, 1, 0));
+    g_assert_false(has(tlb, 1, UINT64_MAX));
+    insert(tlb, 1, UINT64_MAX & ~(SZ_1G - 1), 0, 3);
+    insert(tlb, 1, UINT64_MAX & ~(SZ_4K - 1), 0, 1);
+    insert(tlb, 1, 0x1000, 0, 1);
+    insert(tlb, 1, 0x2000, 0, 1);
+    xvi_iotlb_flush_pages(tlb, 1, UINT64_MAX, 0);
+    g_assert_false(has(tlb, 1, UINT64_MAX));
+    g_assert_false(has(tlb, 1, UINT64_MAX & ~(SZ_1G - 1)));
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 4);
+    xvi_iotlb_free(tlb);
+}
+
+/* Both strategies of flush_pages: domain scan and range probing */
+static void test_flush_pages_cost(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(4096);
+    XviIotlbStats st;
+    unsigned i;
+
+    /* Few entries, huge range: scans the 3 entries, not 2^30 pages */
+    insert(tlb, 1, 0x1000, 0, 1);
+    insert(tlb, 1, SZ_1G * 5, 0, 3);
+    insert(tlb, 1, 1ULL << 42, 0, 1);
+    insert(tlb, 2, 0x1000, 0, 1);
+    xvi_iotlb_reset_stats(tlb);
+    xvi_iotlb_flush_pages(tlb, 1, 0, 30);
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.flushed, ==, 2);
+    g_assert_cmpuint(st.flush_probes, <=, 3);
+    g_assert_true(has(tlb, 1, 1ULL << 42));
+    g_assert_true(has(tlb, 2, 0x1000));
+
+    /* Many entries, small range: probes a few slots, not 4000 entries */
+    for (i = 0; i < 4000; i++) {
+        insert(tlb, 3, i * SZ_4K, 0, 1);
+    }
+    insert(tlb, 3, SZ_2M * 100, 0, 2);
+    xvi_iotlb_reset_stats(tlb);
+    xvi_iotlb_flush_pages(tlb, 3, 0x10000, 2);
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.flushed, ==, 4);
+    g_assert_cmpuint(st.flush_probes, <=, 5);
+    g_assert_false(has(tlb, 3, 0x13000));
+    g_assert_true(has(tlb, 3, 0x14000));
+    g_assert_true(has(tlb, 3, 0xf000));
+
+    xvi_iotlb_reset_stats(tlb);
+    xvi_iotlb_flush_pages(tlb, 3, SZ_2M * 100 + 0x5000, 0);
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.flushed, ==, 1);
+    g_assert_cmpuint(st.flush_probes, <=, 2);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 2 + 4000 - 4);
+    xvi_iotlb_free(tlb);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/xen-viommu/iotlb/hit-miss", test_hit_miss);
+    g_test_add_func("/xen-viommu/iotlb/superpage", test_superpage);
+    g_test_add_func("/xen-viommu/iotlb/lru-eviction", test_lru_eviction);
+    g_test_add_func("/xen-viommu/iotlb/flush-domain", test_flush_domain);
+    g_test_add_func("/xen-viommu/iotlb/flush-pages", test_flush_pages);
+    g_test_add_func("/xen-viommu/iotlb/flush-pages-cost",
+                    test_flush_pages_cost);
+    return g_test_run();
+}
