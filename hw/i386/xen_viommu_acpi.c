@@ -1,0 +1,150 @@
+/*
+ * xen-viommu: the ACPI DMAR table describing the unit
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One DRHD at the unit's base.  It covers every PCI device of segment 0
+ * (INCLUDE_PCI_ALL), so hot-plugged devices are covered too, unless some
+ * host bridge bypasses the IOMMU: then the covered devices are listed one
+ * by one.  The IO-APIC is always in scope with the source id the unit checks
+ * its interrupt requests against; Linux only enables interrupt remapping when
+ * every IO-APIC is.  The same builder serves QEMU's ACPI tables (with a
+ * BIOS linker) and a standalone table for Xen's acpi_firmware= (no linker).
+ */
+
+#include "qemu/osdep.h"
+#include "hw/acpi/aml-build.h"
+#include "hw/acpi/bios-linker-loader.h"
+#include "hw/pci/pci_bridge.h"
+#include "hw/pci/pci_host.h"
+#include "xen_viommu_internal.h"
+
+#define DMAR_FLAG_INTR_REMAP        (1 << 0)
+#define DMAR_FLAG_X2APIC_OPT_OUT    (1 << 1)
+#define DRHD_FLAG_INCLUDE_PCI_ALL   (1 << 0)
+#define DMAR_TYPE_DRHD              0
+#define SCOPE_ENDPOINT              1
+#define SCOPE_BRIDGE                2
+#define SCOPE_IOAPIC                3
+#define SCOPE_LEN                   8     /* header + one path entry */
+#define IOAPIC_ENUMERATION_ID       0     /* QEMU's IO-APIC has id 0 */
+
+static void dmar_append_scope(GArray *blob, uint8_t type, uint8_t enum_id,
+                              uint8_t bus, uint8_t devfn)
+{
+    build_append_int_noprefix(blob, type, 1);
+    build_append_int_noprefix(blob, SCOPE_LEN, 1);
+    build_append_int_noprefix(blob, 0, 2);           /* reserved */
+    build_append_int_noprefix(blob, enum_id, 1);
+    build_append_int_noprefix(blob, bus, 1);         /* start bus */
+    build_append_int_noprefix(blob, PCI_SLOT(devfn), 1);
+    build_append_int_noprefix(blob, PCI_FUNC(devfn), 1);
+}
+
+static void dmar_scope_device(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    bool bridge = object_dynamic_cast(OBJECT(dev), TYPE_PCI_BRIDGE);
+
+    /* A bridge scope covers everything behind it */
+    dmar_append_scope(opaque, bridge ? SCOPE_BRIDGE : SCOPE_ENDPOINT, 0,
+                      pci_bus_num(bus), dev->devfn);
+}
+
+typedef struct DmarScan {
+    bool any_bypass;
+    GArray *scopes;
+} DmarScan;
+
+static int dmar_scan_host_bridge(Object *obj, void *opaque)
+{
+    DmarScan *scan = opaque;
+    PCIBus *bus;
+
+    if (!object_dynamic_cast(obj, TYPE_PCI_HOST_BRIDGE)) {
+        return 0;
+    }
+    bus = PCI_HOST_BRIDGE(obj)->bus;
+    if (!bus) {
+        return 0;
+    }
+    if (pci_bus_bypass_iommu(bus)) {
+        scan->any_bypass = true;
+    } else if (scan->scopes) {
+        pci_for_each_device_under_bus(bus, dmar_scope_device, scan->scopes);
+    }
+    return 0;
+}
+
+/* Length and checksum for a table nobody's linker will fix up */
+static void dmar_finish_standalone(GArray *table_data, unsigned start)
+{
+    uint32_t len = table_data->len - start;
+    uint32_t len_le = cpu_to_le32(len);
+    uint8_t *t = (uint8_t *)table_data->data + start;
+    uint8_t sum = 0;
+    unsigned i;
+
+    memcpy(t + 4, &len_le, sizeof(len_le));
+    t[9] = 0;
+    for (i = 0; i < len; i++) {
+        sum += t[i];
+    }
+    t[9] = -sum;
+}
+
+void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
+                           struct BIOSLinker *linker, const char *oem_id,
+                           const char *oem_table_id)
+{
+    AcpiTable table = { .sig = "DMAR", .rev = 1, .oem_id = oem_id,
+                        .oem_table_id = oem_table_id };
+    DmarScan scan = { 0 };
+    GArray *scopes = g_array_new(false, true, 1);
+    uint8_t dmar_flags = 0;
+    uint8_t drhd_flags = 0;
+    unsigned start = table_data->len;
+
+    object_child_foreach_recursive(object_get_root(), dmar_scan_host_bridge,
+                                   &scan);
+    if (scan.any_bypass) {
+        scan.scopes = scopes;
+        object_child_foreach_recursive(object_get_root(),
+                                       dmar_scan_host_bridge, &scan);
+    } else {
+        drhd_flags |= DRHD_FLAG_INCLUDE_PCI_ALL;
+    }
+
+    if (s->ecap & XVI_ECAP_IR) {
+        dmar_flags |= DMAR_FLAG_INTR_REMAP;
+        if (!(s->ecap & XVI_ECAP_EIM)) {
+            /* Keep the OS in xAPIC mode: the unit has no 32-bit dests */
+            dmar_flags |= DMAR_FLAG_X2APIC_OPT_OUT;
+        }
+    }
+
+    acpi_table_begin(&table, table_data);
+    build_append_int_noprefix(table_data, XVI_HAW - 1, 1); /* host width */
+    build_append_int_noprefix(table_data, dmar_flags, 1);
+    build_append_int_noprefix(table_data, 0, 8);           /* reserved */
+    build_append_int_noprefix(table_data, 0, 2);
+
+    /* DRHD */
+    build_append_int_noprefix(table_data, DMAR_TYPE_DRHD, 2);
+    build_append_int_noprefix(table_data, 16 + SCOPE_LEN + scopes->len, 2);
+    build_append_int_noprefix(table_data, drhd_flags, 1);
+    build_append_int_noprefix(table_data, 0, 1);           /* reserved */
+    build_append_int_noprefix(table_data, 0, 2);           /* segment */
+    build_append_int_noprefix(table_data, s->base, 8);
+    dmar_append_scope(table_data, SCOPE_IOAPIC, IOAPIC_ENUMERATION_ID,
+                      XVI_IOAPIC_BUS, XVI_IOAPIC_DEVFN);
+    g_array_append_vals(table_data, scopes->data, scopes->len);
+    g_array_free(scopes, true);
+
+    if (linker) {
+        acpi_table_end(linker, &table);
+    } else {
+        dmar_finish_standalone(table_data, start);
+    }
+}

@@ -1,0 +1,361 @@
+/*
+ * xen-viommu: DMA remapping glue -- per-device address spaces, translate()
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Each requester (bus, devfn after PCI aliasing) gets a container holding
+ * either the IOMMU region (translation on) or an alias of system memory
+ * (translation off), with the interrupt window (0xfee00000, 1 MiB) on top:
+ * DMA writes there are interrupt requests and are never translated.
+ * translate() consults the context cache, then the IOTLB, then walks the
+ * guest's tables (xen_viommu_walk.c).
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qapi/error.h"
+#include "exec/address-spaces.h"
+#include "hw/pci/pci_bus.h"
+#include "xen_viommu_internal.h"
+#include "trace.h"
+
+#define TYPE_XEN_VIOMMU_MEMORY_REGION "xen-viommu-iommu-memory-region"
+#define XVI_IR_BASE     0xfee00000ULL
+#define XVI_IR_SIZE     0x100000ULL
+
+static uint16_t xvi_dev_sid(XenViommuDevAS *d)
+{
+    return PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn);
+}
+
+/* Fault from translate(): FPD in the context entry suppresses recording */
+static void xvi_dma_fault(XenViommuState *s, XenViommuDevAS *d, int reason,
+                          uint64_t addr, IOMMUAccessFlags flag, bool fpd)
+{
+    if (flag == IOMMU_NONE || fpd) {
+        /* A lookup, not an access (e.g. a replay): nothing to report */
+        return;
+    }
+    xvi_fault_record(s, xvi_dev_sid(d), reason, addr, flag & IOMMU_WO);
+}
+
+/* Context entry for @d, from the cache when it is current.  Lock held. */
+static int xvi_dev_context(XenViommuState *s, XenViommuDevAS *d)
+{
+    if (d->ctx_gen != s->ctx_gen) {
+        memset(&d->ctx, 0, sizeof(d->ctx));
+        d->ctx_fault = xvi_context_lookup(&s->walk_cfg, xvi_read_guest, s,
+                                          s->root_table, pci_bus_num(d->bus),
+                                          d->devfn, &d->ctx);
+        d->ctx_gen = s->ctx_gen;
+    }
+    return d->ctx_fault;
+}
+
+static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
+                                   IOMMUAccessFlags flag, int iommu_idx)
+{
+    XenViommuDevAS *d = container_of(iommu, XenViommuDevAS, iommu);
+    XenViommuState *s = d->s;
+    unsigned access = (flag & IOMMU_RO ? XVI_PERM_READ : 0) |
+                      (flag & IOMMU_WO ? XVI_PERM_WRITE : 0);
+    IOMMUTLBEntry entry = {
+        .target_as = &address_space_memory,
+        .iova = addr & ~0xfffULL,
+        .translated_addr = 0,
+        .addr_mask = 0xfff,
+        .perm = IOMMU_NONE,
+    };
+    XviTranslation t;
+    int fault;
+
+    qemu_mutex_lock(&s->lock);
+    fault = xvi_dev_context(s, d);
+    if (fault) {
+        xvi_dma_fault(s, d, fault, addr, flag, d->ctx.fpd);
+        goto out;
+    }
+    if (d->ctx.tt == 2) {
+        /* Pass-through: untranslated, within the guest address width */
+        if (addr >> s->aw_bits) {
+            xvi_dma_fault(s, d, XVI_FR_ADDR_BEYOND_AW, addr, flag,
+                          d->ctx.fpd);
+            goto out;
+        }
+        entry.translated_addr = entry.iova;
+        entry.perm = IOMMU_RW;
+        goto out;
+    }
+
+    if (!xvi_iotlb_lookup(s->iotlb, d->ctx.did, addr, &t)) {
+        trace_xen_viommu_iotlb_miss(xvi_dev_sid(d), d->ctx.did, addr);
+        memset(&t, 0, sizeof(t));
+        fault = xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,
+                            access, &t);
+        if (fault && fault != XVI_FR_READ && fault != XVI_FR_WRITE) {
+            xvi_dma_fault(s, d, fault, addr, flag, d->ctx.fpd);
+            goto out;
+        }
+        if (t.perm) {
+            xvi_iotlb_insert(s->iotlb, d->ctx.did, &t);
+        }
+    }
+    if ((access & t.perm) != access) {
+        xvi_dma_fault(s, d, (access & XVI_PERM_WRITE) &&
+                      !(t.perm & XVI_PERM_WRITE) ? XVI_FR_WRITE : XVI_FR_READ,
+                      addr, flag, d->ctx.fpd);
+        goto out;
+    }
+    entry.iova = t.iova;
+    entry.translated_addr = t.gpa;
+    entry.addr_mask = t.mask;
+    entry.perm = (t.perm & XVI_PERM_READ ? IOMMU_RO : 0) |
+                 (t.perm & XVI_PERM_WRITE ? IOMMU_WO : 0);
+out:
+    qemu_mutex_unlock(&s->lock);
+    trace_xen_viommu_translate(xvi_dev_sid(d), addr, entry.translated_addr,
+                               entry.addr_mask, entry.perm);
+    return entry;
+}
+
+static int xvi_notify_flag_changed(IOMMUMemoryRegion *iommu,
+                                   IOMMUNotifierFlag old,
+                                   IOMMUNotifierFlag new, Error **errp)
+{
+    XenViommuDevAS *d = container_of(iommu, XenViommuDevAS, iommu);
+
+    if (new & IOMMU_NOTIFIER_MAP) {
+        error_setg(errp, "xen-viommu: devices that mirror IOMMU mappings "
+                   "(vfio-pci) are not supported behind this unit");
+        return -EINVAL;
+    }
+    d->notifier_flags = new;
+    return 0;
+}
+
+/* Tell UNMAP listeners (if any) that [addr, addr + size) may have changed */
+static void xvi_notify_unmap(XenViommuDevAS *d, uint64_t addr, uint64_t size)
+{
+    IOMMUTLBEvent ev = {
+        .type = IOMMU_NOTIFIER_UNMAP,
+        .entry = {
+            .target_as = &address_space_memory,
+            .iova = addr,
+            .addr_mask = size - 1,
+            .perm = IOMMU_NONE,
+        },
+    };
+
+    if (d->notifier_flags & IOMMU_NOTIFIER_UNMAP) {
+        memory_region_notify_iommu(&d->iommu, 0, ev);
+    }
+}
+
+static void xvi_for_each_dev(XenViommuState *s,
+                             void (*fn)(XenViommuDevAS *d, void *opaque),
+                             void *opaque)
+{
+    GHashTableIter it;
+    XenViommuBus *vb;
+    int i;
+
+    g_hash_table_iter_init(&it, s->buses);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vb)) {
+        for (i = 0; i < PCI_DEVFN_MAX; i++) {
+            if (vb->dev[i]) {
+                fn(vb->dev[i], opaque);
+            }
+        }
+    }
+}
+
+/* Address spaces ----------------------------------------------------------- */
+
+static void xvi_dev_switch(XenViommuDevAS *d, bool translated)
+{
+    if (d->translated == translated) {
+        return;
+    }
+    trace_xen_viommu_as_switch(xvi_dev_sid(d), translated);
+    memory_region_transaction_begin();
+    memory_region_set_enabled(MEMORY_REGION(&d->iommu), translated);
+    memory_region_set_enabled(&d->nodmar, !translated);
+    memory_region_transaction_commit();
+    d->translated = translated;
+}
+
+static AddressSpace *xvi_get_as(PCIBus *bus, void *opaque, int devfn)
+{
+    XenViommuState *s = opaque;
+    XenViommuBus *vb = g_hash_table_lookup(s->buses, bus);
+    XenViommuDevAS *d;
+    g_autofree char *name = NULL;
+
+    if (devfn < 0 || devfn >= PCI_DEVFN_MAX) {
+        return &address_space_memory;
+    }
+    if (!vb) {
+        vb = g_new0(XenViommuBus, 1);
+        vb->bus = bus;
+        g_hash_table_insert(s->buses, bus, vb);
+    }
+    d = vb->dev[devfn];
+    if (d) {
+        return &d->as;
+    }
+
+    d = g_new0(XenViommuDevAS, 1);
+    d->s = s;
+    d->bus = bus;
+    d->devfn = devfn;
+    d->ctx_gen = s->ctx_gen - 1;
+    name = g_strdup_printf("xen-viommu-%02x.%x", PCI_SLOT(devfn),
+                           PCI_FUNC(devfn));
+
+    memory_region_init(&d->root, OBJECT(s), name, UINT64_MAX);
+    memory_region_init_iommu(&d->iommu, sizeof(d->iommu),
+                             TYPE_XEN_VIOMMU_MEMORY_REGION, OBJECT(s),
+                             "xen-viommu-dmar", UINT64_MAX);
+    memory_region_init_alias(&d->nodmar, OBJECT(s), "xen-viommu-nodmar",
+                             get_system_memory(), 0,
+                             memory_region_size(get_system_memory()));
+    memory_region_init_io(&d->ir, OBJECT(s), &xvi_ir_dev_ops, d,
+                          "xen-viommu-ir", XVI_IR_SIZE);
+    memory_region_add_subregion_overlap(&d->root, 0,
+                                        MEMORY_REGION(&d->iommu), 0);
+    memory_region_add_subregion_overlap(&d->root, 0, &d->nodmar, 0);
+    memory_region_add_subregion_overlap(&d->root, XVI_IR_BASE, &d->ir, 1);
+
+    d->translated = !(xvi_get32(s, XVI_GSTS) & XVI_GCMD_TE);
+    xvi_dev_switch(d, !d->translated);
+    address_space_init(&d->as, &d->root, name);
+    vb->dev[devfn] = d;
+    return &d->as;
+}
+
+const PCIIOMMUOps xvi_pci_iommu_ops = {
+    .get_address_space = xvi_get_as,
+};
+
+static void xvi_dev_enable(XenViommuDevAS *d, void *opaque)
+{
+    xvi_dev_switch(d, *(bool *)opaque);
+}
+
+void xvi_dma_set_enabled(XenViommuState *s, bool on)
+{
+    xvi_for_each_dev(s, xvi_dev_enable, &on);
+}
+
+void xvi_dma_init(XenViommuState *s)
+{
+    s->buses = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    s->iotlb = xvi_iotlb_new(s->iotlb_size);
+}
+
+void xvi_dma_reset(XenViommuState *s)
+{
+    bool off = false;
+
+    qemu_mutex_lock(&s->lock);
+    s->ctx_gen++;
+    xvi_iotlb_flush_all(s->iotlb);
+    qemu_mutex_unlock(&s->lock);
+    if (s->buses) {
+        xvi_for_each_dev(s, xvi_dev_enable, &off);
+    }
+}
+
+void xvi_dma_set_root(XenViommuState *s)
+{
+    /* A new root table makes every cached context entry stale */
+    xvi_dma_inv_context_all(s);
+}
+
+/* Invalidation ------------------------------------------------------------- */
+
+void xvi_dma_inv_context_all(XenViommuState *s)
+{
+    qemu_mutex_lock(&s->lock);
+    s->ctx_gen++;
+    qemu_mutex_unlock(&s->lock);
+}
+
+typedef struct XviUnmapReq {
+    bool all_domains;
+    uint16_t did;
+    uint64_t addr, size;
+} XviUnmapReq;
+
+static void xvi_dev_unmap(XenViommuDevAS *d, void *opaque)
+{
+    XviUnmapReq *req = opaque;
+
+    if (!(d->notifier_flags & IOMMU_NOTIFIER_UNMAP)) {
+        return;
+    }
+    if (!req->all_domains && d->ctx_gen == d->s->ctx_gen &&
+        !d->ctx_fault && d->ctx.did != req->did) {
+        return;
+    }
+    xvi_notify_unmap(d, req->addr, req->size);
+}
+
+void xvi_dma_inv_iotlb_all(XenViommuState *s)
+{
+    XviUnmapReq req = { .all_domains = true, .addr = 0, .size = 0 };
+
+    qemu_mutex_lock(&s->lock);
+    xvi_iotlb_flush_all(s->iotlb);
+    qemu_mutex_unlock(&s->lock);
+    req.size = 1ULL << s->aw_bits;
+    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+}
+
+void xvi_dma_inv_iotlb_domain(XenViommuState *s, uint16_t did)
+{
+    XviUnmapReq req = { .did = did, .size = 1ULL << s->aw_bits };
+
+    qemu_mutex_lock(&s->lock);
+    xvi_iotlb_flush_domain(s->iotlb, did);
+    qemu_mutex_unlock(&s->lock);
+    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+}
+
+void xvi_dma_inv_iotlb_pages(XenViommuState *s, uint16_t did, uint64_t addr,
+                             unsigned am)
+{
+    uint64_t size = 4096ULL << am;
+    XviUnmapReq req = { .did = did, .addr = addr & ~(size - 1),
+                        .size = size };
+
+    qemu_mutex_lock(&s->lock);
+    xvi_iotlb_flush_pages(s->iotlb, did, addr, am);
+    qemu_mutex_unlock(&s->lock);
+    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+}
+
+/* The IOMMU memory region type --------------------------------------------- */
+
+static void xvi_iommu_mr_class_init(ObjectClass *klass, void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = xvi_translate;
+    imrc->notify_flag_changed = xvi_notify_flag_changed;
+}
+
+static const TypeInfo xvi_iommu_mr_info = {
+    .parent = TYPE_IOMMU_MEMORY_REGION,
+    .name = TYPE_XEN_VIOMMU_MEMORY_REGION,
+    .class_init = xvi_iommu_mr_class_init,
+};
+
+static void xvi_dma_register_types(void)
+{
+    type_register_static(&xvi_iommu_mr_info);
+}
+
+type_init(xvi_dma_register_types)

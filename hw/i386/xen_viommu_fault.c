@@ -1,0 +1,176 @@
+/*
+ * xen-viommu: primary fault logging and the unit's own event interrupts
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Faults go into XVI_NR_FRCD fault recording registers used as a ring
+ * (CAP.NFR).  A fault finding its slot still full sets PFO and is lost, as
+ * on hardware.  The fault event interrupt (FECTL/FEDATA/FEADDR/FEUADDR) and
+ * the invalidation completion interrupt (IECTL/...) are the unit's own
+ * messages: they are not remapped, and in x2APIC mode the upper address
+ * register carries destination bits 31:8.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "hw/i386/apic_internal.h"
+#include "xen_viommu_internal.h"
+#include "trace.h"
+
+#define XVI_FSTS_EVENTS (XVI_FSTS_PFO | XVI_FSTS_PPF | XVI_FSTS_IQE | \
+                         XVI_FSTS_ICE | XVI_FSTS_ITE)
+
+static hwaddr xvi_frcd_hi(unsigned i)
+{
+    return XVI_FRCD + i * 16 + 8;
+}
+
+void xvi_send_event_msi(XenViommuState *s, const char *which, hwaddr data_reg,
+                        hwaddr addr_reg, hwaddr uaddr_reg)
+{
+    MSIMessage msg = {
+        .address = xvi_get32(s, addr_reg) |
+                   ((uint64_t)xvi_get32(s, uaddr_reg) << 32),
+        .data = xvi_get32(s, data_reg),
+    };
+    APICCommonClass *apic = apic_get_class(NULL);
+
+    trace_xen_viommu_event_irq(which, msg.address, msg.data);
+    if (apic && apic->send_msi) {
+        apic->send_msi(&msg);
+    }
+}
+
+/* Raise the fault event, or leave it pending while masked */
+static void xvi_fault_event(XenViommuState *s)
+{
+    if (xvi_get32(s, XVI_FECTL) & XVI_CTL_IM) {
+        xvi_set_clear32(s, XVI_FECTL, XVI_CTL_IP, 0);
+        return;
+    }
+    xvi_send_event_msi(s, "fault", XVI_FEDATA, XVI_FEADDR, XVI_FEUADDR);
+    xvi_set_clear32(s, XVI_FECTL, 0, XVI_CTL_IP);
+}
+
+/* Set status bits in FSTS; an event fires when none was pending before */
+static void xvi_fsts_raise(XenViommuState *s, uint32_t bits)
+{
+    uint32_t fsts = xvi_get32(s, XVI_FSTS);
+
+    xvi_set32(s, XVI_FSTS, fsts | bits);
+    if (!(fsts & XVI_FSTS_EVENTS)) {
+        xvi_fault_event(s);
+    }
+}
+
+void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
+                      uint64_t addr, bool is_write)
+{
+    uint32_t fsts = xvi_get32(s, XVI_FSTS);
+    unsigned i = s->next_frcd;
+    uint64_t hi;
+
+    trace_xen_viommu_fault(sid, reason, addr, is_write);
+    if (fsts & XVI_FSTS_PFO) {
+        /* Overflowed already: faults are dropped until software clears PFO */
+        trace_xen_viommu_fault_overflow(sid, reason);
+        return;
+    }
+    if (xvi_get64(s, xvi_frcd_hi(i)) & XVI_FRCD_F) {
+        trace_xen_viommu_fault_overflow(sid, reason);
+        xvi_fsts_raise(s, XVI_FSTS_PFO);
+        return;
+    }
+
+    hi = sid | ((uint64_t)reason << XVI_FRCD_FR_SHIFT) | XVI_FRCD_F;
+    if (!is_write) {
+        hi |= XVI_FRCD_T;
+    }
+    xvi_set64(s, XVI_FRCD + i * 16, addr & ~0xfffULL);
+    xvi_set64(s, xvi_frcd_hi(i), hi);
+    s->next_frcd = (i + 1) % XVI_NR_FRCD;
+
+    if (!(fsts & XVI_FSTS_PPF)) {
+        /* FRI names the first record software should look at */
+        fsts &= ~(0xffU << XVI_FSTS_FRI_SHIFT);
+        fsts |= i << XVI_FSTS_FRI_SHIFT;
+        xvi_set32(s, XVI_FSTS, fsts);
+        xvi_fsts_raise(s, XVI_FSTS_PPF);
+    }
+}
+
+void xvi_fault_update_ppf(XenViommuState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < XVI_NR_FRCD; i++) {
+        if (xvi_get64(s, xvi_frcd_hi(i)) & XVI_FRCD_F) {
+            return;
+        }
+    }
+    xvi_set_clear32(s, XVI_FSTS, 0, XVI_FSTS_PPF);
+}
+
+void xvi_fault_fsts_written(XenViommuState *s)
+{
+    /* PPF is derived from the records; W1C already cleared the rest */
+    xvi_fault_update_ppf(s);
+    if (!(xvi_get32(s, XVI_FSTS) & XVI_FSTS_EVENTS)) {
+        xvi_set_clear32(s, XVI_FECTL, 0, XVI_CTL_IP);
+    }
+}
+
+void xvi_fault_fectl_written(XenViommuState *s)
+{
+    uint32_t fectl = xvi_get32(s, XVI_FECTL);
+
+    if (!(fectl & XVI_CTL_IM) && (fectl & XVI_CTL_IP)) {
+        xvi_fault_event(s);
+    }
+}
+
+void xvi_fault_set_iqe(XenViommuState *s)
+{
+    xvi_fsts_raise(s, XVI_FSTS_IQE);
+}
+
+void xvi_fault_set_ite(XenViommuState *s)
+{
+    xvi_fsts_raise(s, XVI_FSTS_ITE);
+}
+
+/* Invalidation completion (wait descriptor with IF) */
+void xvi_inv_completion_event(XenViommuState *s)
+{
+    if (xvi_get32(s, XVI_ICS) & XVI_ICS_IWC) {
+        /* Already pending: the interrupt fires once until IWC is cleared */
+        return;
+    }
+    xvi_set_clear32(s, XVI_ICS, XVI_ICS_IWC, 0);
+    if (xvi_get32(s, XVI_IECTL) & XVI_CTL_IM) {
+        xvi_set_clear32(s, XVI_IECTL, XVI_CTL_IP, 0);
+        return;
+    }
+    xvi_send_event_msi(s, "inv-completion", XVI_IEDATA, XVI_IEADDR,
+                       XVI_IEUADDR);
+}
+
+void xvi_inv_ics_written(XenViommuState *s)
+{
+    if (!(xvi_get32(s, XVI_ICS) & XVI_ICS_IWC)) {
+        xvi_set_clear32(s, XVI_IECTL, 0, XVI_CTL_IP);
+    }
+}
+
+void xvi_inv_iectl_written(XenViommuState *s)
+{
+    uint32_t iectl = xvi_get32(s, XVI_IECTL);
+
+    if (!(iectl & XVI_CTL_IM) && (iectl & XVI_CTL_IP)) {
+        xvi_set_clear32(s, XVI_IECTL, 0, XVI_CTL_IP);
+        xvi_send_event_msi(s, "inv-completion", XVI_IEDATA, XVI_IEADDR,
+                           XVI_IEUADDR);
+    }
+}

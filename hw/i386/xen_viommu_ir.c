@@ -1,0 +1,268 @@
+/*
+ * xen-viommu: interrupt remapping glue -- the interrupt window, the IO-APIC
+ * path, the interrupt-entry cache and delivery
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Interrupt requests reach the unit as 4-byte writes into 0xfee00000-
+ * 0xfeefffff of a requester's address space (MSI/MSI-X of PCI devices) or
+ * of the IO-APIC's address space.  Remappable requests are looked up in the
+ * guest's interrupt remapping table through the interrupt-entry cache
+ * (decoding in xen_viommu_irte.c); the result is delivered as a
+ * compatibility-format message.  Consumers holding derived state (QEMU's
+ * IO-APIC, KVM routes, later the Xen bindings) hear about every change
+ * through the x86-iommu IEC notifiers.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "hw/i386/apic_internal.h"
+#include "hw/i386/x86.h"
+#include "system/xen.h"
+#include "exec/address-spaces.h"
+#include "xen_viommu_internal.h"
+#include "trace.h"
+
+#define XVI_IR_BASE     0xfee00000ULL
+#define XVI_IR_SIZE     0x100000ULL
+#define XVI_IRTE_SIZE   16
+
+static void xvi_ir_deliver(XenViommuState *s, uint64_t addr, uint32_t data)
+{
+    MSIMessage msg = { .address = addr, .data = data };
+    APICCommonClass *apic = apic_get_class(NULL);
+
+    if (apic && apic->send_msi) {
+        apic->send_msi(&msg);
+    }
+}
+
+/* Fetch and decode entry @index, through the cache.  Lock held. */
+static int xvi_ir_entry(XenViommuState *s, uint32_t index, XviIrte *e)
+{
+    uint64_t raw[2];
+    int fault;
+
+    if (xvi_iec_lookup(s->iec, index, e)) {
+        return 0;
+    }
+    if (!xvi_read_guest(s, s->irt_base + (uint64_t)index * XVI_IRTE_SIZE,
+                        raw, sizeof(raw))) {
+        e->fpd = false;
+        return XVI_FR_IR_ACCESS;
+    }
+    fault = xvi_irte_decode(le64_to_cpu(raw[0]), le64_to_cpu(raw[1]),
+                            s->irt_eime, e);
+    if (!fault) {
+        xvi_iec_insert(s->iec, index, e);
+    }
+    return fault;
+}
+
+/*
+ * Remap one interrupt request.  Returns 0 and the message to deliver, or the
+ * fault reason (recorded unless @record_fault is false or the entry has FPD).
+ */
+int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,
+                 uint16_t sid, uint64_t *out_addr, uint32_t *out_data,
+                 bool record_fault)
+{
+    uint32_t sts = xvi_get32(s, XVI_GSTS);
+    XviMsiRequest req = { 0 };
+    XviIrte e = { 0 };
+    int fault;
+
+    if (!(sts & XVI_GCMD_IRE)) {
+        /* Remapping off: every request is taken as compatibility format */
+        *out_addr = addr;
+        *out_data = data;
+        return 0;
+    }
+
+    fault = xvi_msi_parse(addr, data, &req);
+    if (!fault && !req.remappable) {
+        if (s->irt_eime && !(sts & XVI_GCMD_CFI)) {
+            /* x2APIC mode blocks compatibility format unless CFI is set */
+            fault = XVI_FR_IR_COMPAT;
+        } else {
+            trace_xen_viommu_ir_compat(sid, addr, data);
+            *out_addr = addr;
+            *out_data = data;
+            return 0;
+        }
+    }
+    if (!fault && req.index >= s->irt_entries) {
+        fault = XVI_FR_IR_INDEX;
+    }
+    if (!fault) {
+        qemu_mutex_lock(&s->lock);
+        fault = xvi_ir_entry(s, req.index, &e);
+        qemu_mutex_unlock(&s->lock);
+    }
+    if (!fault && sid != X86_IOMMU_SID_INVALID && !xvi_irte_sid_ok(&e, sid)) {
+        fault = XVI_FR_IR_SID;
+    }
+    if (fault == XVI_FR_IR_POSTED) {
+        /* CAP.PI is clear: the IM bit is simply reserved */
+        fault = XVI_FR_IR_RSVD;
+    }
+    if (fault) {
+        trace_xen_viommu_ir_blocked(sid, fault, req.index);
+        if (record_fault && !e.fpd) {
+            /* Fault info carries the interrupt index in bits 63:48 */
+            xvi_fault_record(s, sid, fault, (uint64_t)(req.index & 0xffff)
+                             << 48, true);
+        }
+        return fault;
+    }
+
+    xvi_irte_to_msi(&e, out_addr, out_data);
+    trace_xen_viommu_ir_remap(sid, req.index, e.dest, e.vector,
+                              e.delivery_mode);
+    return 0;
+}
+
+static void xvi_ir_request(XenViommuState *s, hwaddr offset, uint64_t val,
+                           unsigned size, uint16_t sid)
+{
+    uint64_t addr;
+    uint32_t data;
+
+    if (size != 4) {
+        qemu_log_mask(LOG_GUEST_ERROR, "xen-viommu: %u-byte interrupt "
+                      "request at 0x%" PRIx64 " from 0x%04x ignored\n",
+                      size, (uint64_t)(XVI_IR_BASE + offset), sid);
+        return;
+    }
+    if (!xvi_ir_remap(s, XVI_IR_BASE + offset, val, sid, &addr, &data,
+                      true)) {
+        xvi_ir_deliver(s, addr, data);
+    }
+}
+
+static MemTxResult xvi_ir_dev_read(void *opaque, hwaddr addr, uint64_t *data,
+                                   unsigned size, MemTxAttrs attrs)
+{
+    *data = 0;
+    return MEMTX_OK;
+}
+
+static MemTxResult xvi_ir_dev_write(void *opaque, hwaddr addr, uint64_t val,
+                                    unsigned size, MemTxAttrs attrs)
+{
+    XenViommuDevAS *d = opaque;
+    uint16_t sid = attrs.unspecified ?
+        PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn) : attrs.requester_id;
+
+    xvi_ir_request(d->s, addr, val, size, sid);
+    return MEMTX_OK;
+}
+
+const MemoryRegionOps xvi_ir_dev_ops = {
+    .read_with_attrs = xvi_ir_dev_read,
+    .write_with_attrs = xvi_ir_dev_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+/* The IO-APIC's requests carry the source id of its DMAR device scope */
+static MemTxResult xvi_ir_ioapic_write(void *opaque, hwaddr addr,
+                                       uint64_t val, unsigned size,
+                                       MemTxAttrs attrs)
+{
+    XenViommuState *s = opaque;
+
+    xvi_ir_request(s, addr, val, size, XVI_IOAPIC_SID);
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps xvi_ir_ioapic_ops = {
+    .read_with_attrs = xvi_ir_dev_read,
+    .write_with_attrs = xvi_ir_ioapic_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+/* KVM MSI routes and the IO-APIC's KVM routes ask here (x86-iommu hook) */
+int xvi_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
+                  uint16_t sid)
+{
+    XenViommuState *s = XEN_VIOMMU(iommu);
+
+    /* Route set-up is not an interrupt: no fault is recorded for it */
+    return xvi_ir_remap(s, src->address, src->data, sid, &dst->address,
+                        &dst->data, false) ? -EINVAL : 0;
+}
+
+/* Register side ------------------------------------------------------------ */
+
+void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
+                       unsigned im)
+{
+    trace_xen_viommu_iec_inv(global, index, im);
+    qemu_mutex_lock(&s->lock);
+    if (global) {
+        xvi_iec_invalidate_all(s->iec);
+    } else {
+        xvi_iec_invalidate(s->iec, index, im);
+    }
+    qemu_mutex_unlock(&s->lock);
+    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
+}
+
+void xvi_ir_set_table(XenViommuState *s)
+{
+    uint64_t irta = xvi_get64(s, XVI_IRTA);
+
+    s->irt_base = irta & XVI_IRTA_ADDR_MASK;
+    s->irt_entries = 1U << ((irta & XVI_IRTA_S_MASK) + 1);
+    s->irt_eime = s->x2apic_on && (irta & XVI_IRTA_EIME);
+    s->irt_set = true;
+    trace_xen_viommu_ir_table(s->irt_base, s->irt_entries, s->irt_eime);
+    /* Entries cached from the old table are meaningless now */
+    xvi_ir_invalidate(s, true, 0, 0);
+}
+
+void xvi_ir_set_enabled(XenViommuState *s, bool ire, bool cfi)
+{
+    trace_xen_viommu_ir_enable(ire, cfi);
+    xvi_ir_invalidate(s, true, 0, 0);
+}
+
+void xvi_ir_reset(XenViommuState *s)
+{
+    if (s->iec) {
+        qemu_mutex_lock(&s->lock);
+        xvi_iec_invalidate_all(s->iec);
+        qemu_mutex_unlock(&s->lock);
+    }
+}
+
+void xvi_ir_init(XenViommuState *s)
+{
+    X86MachineState *x86ms = X86_MACHINE(qdev_get_machine());
+
+    s->iec = xvi_iec_new();
+    if (!x86_iommu_ir_supported(X86_IOMMU_DEVICE(s)) || xen_enabled()) {
+        /* On Xen the IO-APIC lives in the hypervisor, not in QEMU */
+        return;
+    }
+    memory_region_init(&s->ioapic_root, OBJECT(s), "xen-viommu-ioapic",
+                       UINT64_MAX);
+    memory_region_init_alias(&s->ioapic_sysmem, OBJECT(s),
+                             "xen-viommu-ioapic-sysmem", get_system_memory(),
+                             0, memory_region_size(get_system_memory()));
+    memory_region_init_io(&s->ioapic_ir, OBJECT(s), &xvi_ir_ioapic_ops, s,
+                          "xen-viommu-ioapic-ir", XVI_IR_SIZE);
+    memory_region_add_subregion_overlap(&s->ioapic_root, 0,
+                                        &s->ioapic_sysmem, 0);
+    memory_region_add_subregion_overlap(&s->ioapic_root, XVI_IR_BASE,
+                                        &s->ioapic_ir, 1);
+    address_space_init(&s->ioapic_as, &s->ioapic_root, "xen-viommu-ioapic");
+    x86ms->ioapic_as = &s->ioapic_as;
+}

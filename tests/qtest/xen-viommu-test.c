@@ -1,0 +1,397 @@
+/*
+ * qtest for xen-viommu: register file, configuration checks, queued
+ * invalidation basics
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+
+#define BASE        0xfed90000ULL
+#define VER         0x00
+#define CAP         0x08
+#define ECAP        0x10
+#define GCMD        0x18
+#define GSTS        0x1c
+#define RTADDR      0x20
+#define CCMD        0x28
+#define FSTS        0x34
+#define FECTL       0x38
+#define FEDATA      0x3c
+#define FEADDR      0x40
+#define FEUADDR     0x44
+#define IQH         0x80
+#define IQT         0x88
+#define IQA         0x90
+#define ICS         0x9c
+#define IECTL       0xa0
+#define IRTA        0xb8
+#define IVA         0x100
+#define IOTLB       0x108
+#define FRCD        0x200
+
+#define GCMD_TE     (1U << 31)
+#define GCMD_SRTP   (1U << 30)
+#define GCMD_QIE    (1U << 26)
+#define GCMD_IRE    (1U << 25)
+#define GCMD_SIRTP  (1U << 24)
+#define FSTS_IQE    (1U << 4)
+
+/* Guest RAM used for tables and queues */
+#define QUEUE_GPA   0x100000ULL
+#define STATUS_GPA  0x200000ULL
+#define ROOT_GPA    0x300000ULL
+
+static QTestState *start(const char *machine, const char *props)
+{
+    return qtest_initf("-M %s -nodefaults -display none "
+                       "-device xen-viommu%s%s", machine,
+                       props[0] ? "," : "", props);
+}
+
+static uint32_t rd32(QTestState *qts, uint64_t off)
+{
+    return qtest_readl(qts, BASE + off);
+}
+
+static uint64_t rd64(QTestState *qts, uint64_t off)
+{
+    return qtest_readq(qts, BASE + off);
+}
+
+static void wr32(QTestState *qts, uint64_t off, uint32_t val)
+{
+    qtest_writel(qts, BASE + off, val);
+}
+
+static void wr64(QTestState *qts, uint64_t off, uint64_t val)
+{
+    qtest_writeq(qts, BASE + off, val);
+}
+
+/* Reset values ----------------------------------------------------------- */
+
+static void check_reset_values(QTestState *qts, bool ir, bool eim,
+                               unsigned aw)
+{
+    uint64_t cap = rd64(qts, CAP);
+    uint64_t ecap = rd64(qts, ECAP);
+    unsigned sagaw = (cap >> 8) & 0x1f;
+
+    g_assert_cmphex(rd32(qts, VER), ==, 0x10);
+    /* MGAW, SAGAW matching aw-bits */
+    g_assert_cmpuint((cap >> 16) & 0x3f, ==, aw - 1);
+    g_assert_cmphex(sagaw & 2, ==, 2);
+    g_assert_cmphex(!!(sagaw & 4), ==, aw >= 48);
+    g_assert_cmphex(!!(sagaw & 8), ==, aw >= 57);
+    /* FRO/NFR: several fault recording registers at FRCD */
+    g_assert_cmphex(((cap >> 24) & 0x3ff) * 16, ==, FRCD);
+    g_assert_cmpuint((cap >> 40) & 0xff, >, 0);
+    g_assert_true(cap & (1ULL << 39));          /* PSI */
+    g_assert_true(cap & (3ULL << 34));          /* 2M and 1G */
+    g_assert_cmpuint(cap & 7, ==, 6);           /* 16-bit domain ids */
+    /* ECAP: QI, IRO, IR and EIM as configured */
+    g_assert_true(ecap & 2);
+    g_assert_cmphex(((ecap >> 8) & 0x3ff) * 16, ==, IVA);
+    g_assert_cmpuint(!!(ecap & 8), ==, ir);
+    g_assert_cmpuint(!!(ecap & 16), ==, eim);
+    /* Status and control */
+    g_assert_cmphex(rd32(qts, GSTS), ==, 0);
+    g_assert_cmphex(rd32(qts, GCMD), ==, 0);
+    g_assert_cmphex(rd64(qts, RTADDR), ==, 0);
+    g_assert_cmphex(rd32(qts, FSTS), ==, 0);
+    g_assert_cmphex(rd32(qts, FECTL), ==, 0x80000000);
+    g_assert_cmphex(rd32(qts, IECTL), ==, 0x80000000);
+    g_assert_cmphex(rd64(qts, IQH), ==, 0);
+    g_assert_cmphex(rd64(qts, IQT), ==, 0);
+    g_assert_cmphex(rd64(qts, IRTA), ==, 0);
+}
+
+static void test_reset_q35(void)
+{
+    QTestState *qts = start("q35", "intremap=on,x2apic=on");
+
+    check_reset_values(qts, true, true, 48);
+    qtest_quit(qts);
+}
+
+static void test_reset_pc(void)
+{
+    QTestState *qts = start("pc", "intremap=on,x2apic=off,aw-bits=39");
+
+    check_reset_values(qts, true, false, 39);
+    qtest_quit(qts);
+}
+
+static void test_reset_aw57_noir(void)
+{
+    QTestState *qts = start("q35", "intremap=off,aw-bits=57");
+
+    check_reset_values(qts, false, false, 57);
+    qtest_quit(qts);
+}
+
+static void test_dma_translation_off(void)
+{
+    QTestState *qts = start("q35", "intremap=on,dma-translation=off");
+
+    /* IR-only unit: no supported AGAW, and TE is ignored */
+    g_assert_cmphex((rd64(qts, CAP) >> 8) & 0x1f, ==, 0);
+    wr32(qts, GCMD, GCMD_TE);
+    g_assert_cmphex(rd32(qts, GSTS) & GCMD_TE, ==, 0);
+    qtest_quit(qts);
+}
+
+static void test_caching_mode(void)
+{
+    QTestState *qts = start("q35", "caching-mode=on");
+
+    g_assert_true(rd64(qts, CAP) & (1ULL << 7));
+    qtest_quit(qts);
+}
+
+/* Register semantics ------------------------------------------------------ */
+
+static void test_read_only(void)
+{
+    QTestState *qts = start("q35", "intremap=on");
+    uint64_t cap = rd64(qts, CAP), ecap = rd64(qts, ECAP);
+
+    wr32(qts, VER, 0xffffffff);
+    wr64(qts, CAP, 0);
+    wr64(qts, ECAP, ~0ULL);
+    wr32(qts, GSTS, 0xffffffff);
+    wr64(qts, IQH, 0xff0);
+    g_assert_cmphex(rd32(qts, VER), ==, 0x10);
+    g_assert_cmphex(rd64(qts, CAP), ==, cap);
+    g_assert_cmphex(rd64(qts, ECAP), ==, ecap);
+    g_assert_cmphex(rd32(qts, GSTS), ==, 0);
+    g_assert_cmphex(rd64(qts, IQH), ==, 0);
+    /* FECTL.IP is read-only, IM is writable */
+    wr32(qts, FECTL, 0x40000000);
+    g_assert_cmphex(rd32(qts, FECTL), ==, 0);
+    wr32(qts, FECTL, 0x80000000);
+    g_assert_cmphex(rd32(qts, FECTL), ==, 0x80000000);
+    /* Writable fields keep only their bits */
+    wr32(qts, FEDATA, 0xffffffff);
+    g_assert_cmphex(rd32(qts, FEDATA), ==, 0xffff);
+    wr32(qts, FEADDR, 0xfee00003);
+    g_assert_cmphex(rd32(qts, FEADDR), ==, 0xfee00000);
+    /* RTADDR: 4K-aligned address, TTM (scalable mode) not writable */
+    wr64(qts, RTADDR, ROOT_GPA | 0xfff);
+    g_assert_cmphex(rd64(qts, RTADDR), ==, ROOT_GPA);
+    /* 64-bit registers in two 32-bit halves */
+    wr32(qts, RTADDR + 4, 0x1);
+    g_assert_cmphex(rd64(qts, RTADDR), ==, ROOT_GPA | (1ULL << 32));
+    g_assert_cmphex(rd32(qts, RTADDR + 4), ==, 1);
+    qtest_quit(qts);
+}
+
+static void test_feuaddr_needs_eim(void)
+{
+    QTestState *qts = start("q35", "intremap=on,x2apic=on");
+
+    wr32(qts, FEUADDR, 0x12345600);
+    g_assert_cmphex(rd32(qts, FEUADDR), ==, 0x12345600);
+    qtest_quit(qts);
+
+    qts = start("q35", "intremap=on,x2apic=off");
+    wr32(qts, FEUADDR, 0x12345600);
+    g_assert_cmphex(rd32(qts, FEUADDR), ==, 0);
+    /* IRTA.EIME cannot be set without EIM */
+    wr64(qts, IRTA, 0x400000 | (1 << 11) | 7);
+    g_assert_cmphex(rd64(qts, IRTA), ==, 0x400000 | 7);
+    qtest_quit(qts);
+}
+
+static void test_gcmd(void)
+{
+    QTestState *qts = start("q35", "intremap=on,x2apic=on");
+
+    wr64(qts, RTADDR, ROOT_GPA);
+    wr32(qts, GCMD, GCMD_SRTP);
+    g_assert_cmphex(rd32(qts, GSTS), ==, GCMD_SRTP);
+    wr32(qts, GCMD, GCMD_TE);
+    g_assert_cmphex(rd32(qts, GSTS), ==, GCMD_SRTP | GCMD_TE);
+    wr64(qts, IRTA, 0x400000 | (1 << 11) | 7);
+    wr32(qts, GCMD, GCMD_TE | GCMD_SIRTP);
+    wr32(qts, GCMD, GCMD_TE | GCMD_IRE);
+    g_assert_cmphex(rd32(qts, GSTS), ==,
+                    GCMD_SRTP | GCMD_TE | GCMD_SIRTP | GCMD_IRE);
+    g_assert_cmphex(rd32(qts, GCMD), ==, 0);
+    /* Turning translation off leaves the others alone */
+    wr32(qts, GCMD, GCMD_IRE);
+    g_assert_cmphex(rd32(qts, GSTS), ==, GCMD_SRTP | GCMD_SIRTP | GCMD_IRE);
+    qtest_system_reset(qts);
+    g_assert_cmphex(rd32(qts, GSTS), ==, 0);
+    g_assert_cmphex(rd64(qts, RTADDR), ==, 0);
+    qtest_quit(qts);
+}
+
+/* Queued invalidation: wait status write, ICS W1C, IQE on a bad descriptor */
+static void qi_enable(QTestState *qts)
+{
+    wr64(qts, IQA, QUEUE_GPA);          /* 256 entries */
+    wr32(qts, GCMD, GCMD_QIE);
+    g_assert_cmphex(rd32(qts, GSTS) & GCMD_QIE, ==, GCMD_QIE);
+}
+
+static void qi_put(QTestState *qts, unsigned idx, uint64_t lo, uint64_t hi)
+{
+    qtest_writeq(qts, QUEUE_GPA + idx * 16, lo);
+    qtest_writeq(qts, QUEUE_GPA + idx * 16 + 8, hi);
+}
+
+static void test_qi_wait_and_iqe(void)
+{
+    QTestState *qts = start("q35", "intremap=on");
+
+    qi_enable(qts);
+    /* Global IOTLB, global context, then wait with status write + IF */
+    qi_put(qts, 0, 0x2 | (1 << 4), 0);
+    qi_put(qts, 1, 0x1 | (1 << 4), 0);
+    qi_put(qts, 2, 0x5 | (1 << 5) | (1 << 4) | (0xcafeULL << 32),
+           STATUS_GPA);
+    qtest_writel(qts, STATUS_GPA, 0);
+    wr64(qts, IQT, 3 << 4);
+    g_assert_cmphex(qtest_readl(qts, STATUS_GPA), ==, 0xcafe);
+    g_assert_cmphex(rd64(qts, IQH), ==, 3 << 4);
+    /* IF set ICS.IWC; IECTL masked so IP is pending */
+    g_assert_cmphex(rd32(qts, ICS), ==, 1);
+    g_assert_cmphex(rd32(qts, IECTL), ==, 0xc0000000);
+    wr32(qts, ICS, 1);
+    g_assert_cmphex(rd32(qts, ICS), ==, 0);
+    g_assert_cmphex(rd32(qts, IECTL), ==, 0x80000000);
+
+    /* A context-cache descriptor with a reserved bit: IQE, queue stops */
+    qi_put(qts, 3, 0x1 | (1 << 4) | (1ULL << 63), 0);
+    qi_put(qts, 4, 0x5 | (1 << 5) | (0xbeefULL << 32), STATUS_GPA);
+    wr64(qts, IQT, 5 << 4);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    g_assert_cmphex(rd64(qts, IQH), ==, 3 << 4);
+    g_assert_cmphex(qtest_readl(qts, STATUS_GPA), ==, 0xcafe);
+    /* Fault event pending while masked */
+    g_assert_cmphex(rd32(qts, FECTL), ==, 0xc0000000);
+    /* Software fixes the descriptor and clears IQE (W1C): queue resumes */
+    qi_put(qts, 3, 0x1 | (1 << 4), 0);
+    wr32(qts, FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(qts, FSTS), ==, 0);
+    wr64(qts, IQT, 5 << 4);
+    g_assert_cmphex(qtest_readl(qts, STATUS_GPA), ==, 0xbeef);
+    g_assert_cmphex(rd64(qts, IQH), ==, 5 << 4);
+
+    /* A tail beyond the queue size is an error too */
+    wr64(qts, IQA, QUEUE_GPA);              /* QS 0: 256 entries */
+    wr64(qts, IQT, 300 << 4);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    qtest_quit(qts);
+}
+
+static void test_register_invalidation(void)
+{
+    QTestState *qts = start("q35", "");
+
+    /* Global context invalidation: ICC clears, CAIG reports global */
+    wr64(qts, CCMD, (1ULL << 63) | (1ULL << 61));
+    g_assert_cmphex(rd64(qts, CCMD) >> 59, ==, 1 << 2 | 1);
+    /* Page-selective IOTLB invalidation of domain 5 */
+    wr64(qts, IVA, 0x12345000 | 2);
+    wr64(qts, IOTLB, (1ULL << 63) | (3ULL << 60) | (5ULL << 32));
+    g_assert_cmphex(rd64(qts, IOTLB) >> 57, ==, (3 << 3) | 3);
+    qtest_quit(qts);
+}
+
+/* Hostile accesses: every offset, every size, reads and writes */
+static void test_odd_accesses(void)
+{
+    QTestState *qts = start("q35", "intremap=on,x2apic=on");
+    uint64_t off;
+
+    for (off = 0; off < 0x1000; off++) {
+        qtest_readb(qts, BASE + off);
+        if (!(off & 1)) {
+            qtest_readw(qts, BASE + off);
+            qtest_writew(qts, BASE + off, 0xffff);
+        }
+        qtest_writeb(qts, BASE + off, 0xff);
+    }
+    /* Odd-sized and misaligned reads read as zero */
+    g_assert_cmphex(qtest_readw(qts, BASE + VER), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, BASE + VER + 2), ==, 0);
+    g_assert_cmphex(qtest_readq(qts, BASE + CAP + 4), ==, 0);
+    /* Aligned all-ones writes everywhere: side effects, but no crash */
+    for (off = 0; off < 0x1000; off += 4) {
+        qtest_writel(qts, BASE + off, 0xffffffff);
+        if (!(off & 7)) {
+            qtest_writeq(qts, BASE + off, ~0ULL);
+        }
+        qtest_readl(qts, BASE + off);
+    }
+    /* Still alive and still the same unit */
+    g_assert_cmphex(rd32(qts, VER), ==, 0x10);
+    qtest_system_reset(qts);
+    g_assert_cmphex(rd32(qts, GSTS), ==, 0);
+    qtest_quit(qts);
+}
+
+/* Configuration errors ---------------------------------------------------- */
+
+static void expect_error(const char *args, const char *msg)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *cmd = g_strdup_printf("%s -M q35 -accel qtest "
+                                           "-nodefaults -display none %s",
+                                           qemu, args);
+    g_autofree char *out = NULL, *err = NULL;
+    g_auto(GStrv) argv = NULL;
+    int status;
+
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, NULL));
+    /* QEMU must refuse to start, with the message */
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    if (!strstr(err, msg)) {
+        g_printerr("expected '%s' in: %s\n", msg, err);
+        g_assert_not_reached();
+    }
+}
+
+static void test_config_errors(void)
+{
+    expect_error("-device xen-viommu,intremap=off,x2apic=on",
+                 "x2apic=on requires intremap=on");
+    expect_error("-device xen-viommu,aw-bits=40",
+                 "aw-bits=40 is not supported");
+    expect_error("-device xen-viommu,device-iotlb=on",
+                 "device-iotlb=on is not supported");
+    expect_error("-device xen-viommu,base=0xfed90800",
+                 "must be 4 KiB aligned");
+    expect_error("-smp 1,sockets=2,cores=256,maxcpus=512 "
+                 "-device xen-viommu,intremap=on,x2apic=off",
+                 "need interrupt remapping in x2APIC mode");
+    expect_error("-device xen-viommu -device xen-viommu",
+                 "multiple vIOMMUs");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/xen-viommu/reset/q35", test_reset_q35);
+    qtest_add_func("/xen-viommu/reset/pc", test_reset_pc);
+    qtest_add_func("/xen-viommu/reset/aw57-noir", test_reset_aw57_noir);
+    qtest_add_func("/xen-viommu/reset/dma-translation-off",
+                   test_dma_translation_off);
+    qtest_add_func("/xen-viommu/reset/caching-mode", test_caching_mode);
+    qtest_add_func("/xen-viommu/regs/read-only", test_read_only);
+    qtest_add_func("/xen-viommu/regs/feuaddr-eim", test_feuaddr_needs_eim);
+    qtest_add_func("/xen-viommu/regs/gcmd", test_gcmd);
+    qtest_add_func("/xen-viommu/regs/odd-accesses", test_odd_accesses);
+    qtest_add_func("/xen-viommu/inv/registers", test_register_invalidation);
+    qtest_add_func("/xen-viommu/inv/qi-wait-iqe", test_qi_wait_and_iqe);
+    qtest_add_func("/xen-viommu/config/errors", test_config_errors);
+    return g_test_run();
+}
