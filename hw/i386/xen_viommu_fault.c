@@ -69,10 +69,26 @@ void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
                       uint64_t addr, bool is_write)
 {
     uint32_t fsts = xvi_get32(s, XVI_FSTS);
-    unsigned i = s->next_frcd;
+    unsigned i = s->next_frcd, j;
     uint64_t hi;
 
     trace_xen_viommu_fault(sid, reason, addr, is_write);
+    hi = sid | ((uint64_t)reason << XVI_FRCD_FR_SHIFT) | XVI_FRCD_F;
+    if (!is_write) {
+        hi |= XVI_FRCD_T;
+    }
+    /*
+     * QEMU's memory core splits one faulting DMA (e.g. a 4 KiB write) into
+     * many accesses, each translated and faulting on its own; a request
+     * identical to a still-pending record is collapsed into it, so one bad
+     * buffer cannot fill every record and overflow.
+     */
+    for (j = 0; j < XVI_NR_FRCD; j++) {
+        if (xvi_get64(s, xvi_frcd_hi(j)) == hi &&
+            xvi_get64(s, XVI_FRCD + j * 16) == (addr & ~0xfffULL)) {
+            return;
+        }
+    }
     if (fsts & XVI_FSTS_PFO) {
         /* Overflowed already: faults are dropped until software clears PFO */
         trace_xen_viommu_fault_overflow(sid, reason);
@@ -84,10 +100,6 @@ void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
         return;
     }
 
-    hi = sid | ((uint64_t)reason << XVI_FRCD_FR_SHIFT) | XVI_FRCD_F;
-    if (!is_write) {
-        hi |= XVI_FRCD_T;
-    }
     xvi_set64(s, XVI_FRCD + i * 16, addr & ~0xfffULL);
     xvi_set64(s, xvi_frcd_hi(i), hi);
     s->next_frcd = (i + 1) % XVI_NR_FRCD;

@@ -1,0 +1,681 @@
+/*
+ * qtest for xen-viommu DMA remapping: the edu device does DMA through the
+ * unit, with root/context/page tables written into guest RAM the way a
+ * guest driver would, and the test checks where the bytes land and what
+ * faults are recorded
+ *
+ * Copyright (c) 2026 The xen-viommu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+
+/* Unit registers */
+#define BASE        0xfed90000ULL
+#define GCMD        0x18
+#define GSTS        0x1c
+#define RTADDR      0x20
+#define FSTS        0x34
+#define FECTL       0x38
+#define FEDATA      0x3c
+#define FEADDR      0x40
+#define IQH         0x80
+#define IQT         0x88
+#define IQA         0x90
+#define IVA         0x100
+#define IOTLB       0x108
+#define FRCD        0x200
+#define NR_FRCD     8
+
+#define GCMD_TE     (1U << 31)
+#define GCMD_SRTP   (1U << 30)
+#define GCMD_QIE    (1U << 26)
+#define FSTS_PPF    (1U << 1)
+#define FECTL_IM    (1U << 31)
+#define FECTL_IP    (1U << 30)
+#define FRCD_F      (1ULL << 63)
+#define FRCD_T      (1ULL << 62)
+
+/* Fault reasons */
+#define FR_ROOT_NP  0x1
+#define FR_CTX_NP   0x2
+#define FR_BEYOND   0x4
+#define FR_WRITE    0x5
+#define FR_READ     0x6
+#define FR_PTE_RSVD 0xc
+
+/* Second-level PTE bits */
+#define PTE_R       1ULL
+#define PTE_W       2ULL
+#define PTE_RW      (PTE_R | PTE_W)
+#define PTE_PS      (1ULL << 7)
+
+/* edu: BAR0 registers, DMA engine with a 4 KiB buffer at EDU_BUF */
+#define EDU_DEVFN   QPCI_DEVFN(4, 0)
+#define EDU_SID     EDU_DEVFN           /* bus 0 */
+#define EDU_ID      0x00
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_CNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_CMD_RUN 1
+#define EDU_CMD_TO_RAM 2
+#define EDU_BUF     0x40000ULL
+
+/* Guest RAM layout (-m 512) */
+#define ROOT_GPA    0x1000000ULL        /* 16 MiB */
+#define CTX_GPA     0x1001000ULL
+#define TABLES_GPA  0x1100000ULL        /* page tables, bump allocated */
+#define TABLES_END  0x3000000ULL
+#define QUEUE_GPA   0x3800000ULL
+#define STATUS_GPA  0x3900000ULL
+#define PRELOAD_GPA 0x3a00000ULL        /* edu buffer preload (TE off) */
+#define GPA_A       0x5000000ULL
+#define GPA_B       0x5100000ULL
+#define GPA_C       0x5200000ULL
+#define GPA_2M      0x6000000ULL        /* 2 MiB aligned */
+
+#define LEN         256
+#define DID         0x2a
+
+typedef struct Env {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *edu;
+    QPCIBar bar;
+    unsigned levels;
+    uint64_t slpt;
+    uint64_t next_table;
+    uint32_t gcmd;          /* enables currently on (GCMD is not sticky) */
+} Env;
+
+static uint32_t rd32(Env *e, uint64_t off)
+{
+    return qtest_readl(e->qts, BASE + off);
+}
+
+static uint64_t rd64(Env *e, uint64_t off)
+{
+    return qtest_readq(e->qts, BASE + off);
+}
+
+static void wr32(Env *e, uint64_t off, uint32_t val)
+{
+    qtest_writel(e->qts, BASE + off, val);
+}
+
+static void wr64(Env *e, uint64_t off, uint64_t val)
+{
+    qtest_writeq(e->qts, BASE + off, val);
+}
+
+static void pattern(uint8_t *buf, size_t len, uint8_t seed)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        buf[i] = seed + i * 7;
+    }
+}
+
+/* Guest RAM at @gpa holds the pattern @seed */
+static bool ram_has(Env *e, uint64_t gpa, uint8_t seed)
+{
+    uint8_t want[LEN], got[LEN];
+
+    pattern(want, LEN, seed);
+    qtest_memread(e->qts, gpa, got, LEN);
+    return !memcmp(want, got, LEN);
+}
+
+static bool ram_is_zero(Env *e, uint64_t gpa)
+{
+    uint8_t got[LEN];
+    int i;
+
+    qtest_memread(e->qts, gpa, got, LEN);
+    for (i = 0; i < LEN; i++) {
+        if (got[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void ram_fill(Env *e, uint64_t gpa, uint8_t seed)
+{
+    uint8_t buf[LEN];
+
+    pattern(buf, LEN, seed);
+    qtest_memwrite(e->qts, gpa, buf, LEN);
+}
+
+/* edu DMA of LEN bytes between its buffer and @iova; waits for completion */
+static void edu_dma(Env *e, bool to_ram, uint64_t iova)
+{
+    qpci_io_writeq(e->edu, e->bar, EDU_DMA_SRC, to_ram ? EDU_BUF : iova);
+    qpci_io_writeq(e->edu, e->bar, EDU_DMA_DST, to_ram ? iova : EDU_BUF);
+    qpci_io_writeq(e->edu, e->bar, EDU_DMA_CNT, LEN);
+    qpci_io_writeq(e->edu, e->bar, EDU_DMA_CMD,
+                   EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0));
+    /* The DMA runs from a 100 ms virtual-clock timer */
+    qtest_clock_step(e->qts, 200 * 1000 * 1000);
+    g_assert_cmphex(qpci_io_readq(e->edu, e->bar, EDU_DMA_CMD) & EDU_CMD_RUN,
+                    ==, 0);
+}
+
+static void env_init(Env *e, const char *machine, const char *props)
+{
+    memset(e, 0, sizeof(*e));
+    e->qts = qtest_initf("-M %s -m 512 -nodefaults -display none "
+                         "-device xen-viommu%s%s "
+                         "-device edu,addr=04.0,dma_mask=0xffffffffffffffff",
+                         machine, props[0] ? "," : "", props);
+    e->bus = qpci_new_pc(e->qts, NULL);
+    e->edu = qpci_device_find(e->bus, EDU_DEVFN);
+    g_assert_nonnull(e->edu);
+    qpci_device_enable(e->edu);     /* memory space and bus master */
+    e->bar = qpci_iomap(e->edu, 0, NULL);
+    g_assert_cmphex(qpci_io_readl(e->edu, e->bar, EDU_ID), ==, 0x010000ed);
+    e->next_table = TABLES_GPA;
+    qtest_memset(e->qts, ROOT_GPA, 0, 0x2000);
+
+    /* Translation is off: preload the edu buffer with pattern 0x11 */
+    ram_fill(e, PRELOAD_GPA, 0x11);
+    edu_dma(e, false, PRELOAD_GPA);
+}
+
+static void env_quit(Env *e)
+{
+    g_free(e->edu);
+    qpci_free_pc(e->bus);
+    qtest_quit(e->qts);
+}
+
+static uint64_t alloc_table(Env *e)
+{
+    uint64_t t = e->next_table;
+
+    e->next_table += 0x1000;
+    g_assert_cmphex(e->next_table, <=, TABLES_END);
+    qtest_memset(e->qts, t, 0, 0x1000);
+    return t;
+}
+
+static void set_root(Env *e, bool present)
+{
+    qtest_writeq(e->qts, ROOT_GPA, present ? CTX_GPA | 1 : 0);
+    qtest_writeq(e->qts, ROOT_GPA + 8, 0);
+}
+
+/* Context entry of the edu: @tt 0 (translate) or 2 (pass-through) */
+static void set_context(Env *e, bool present, unsigned tt, bool fpd)
+{
+    uint64_t lo = e->slpt | (tt << 2) | (fpd ? 2 : 0) | (present ? 1 : 0);
+    uint64_t hi = (e->levels - 2) | (DID << 8);
+
+    qtest_writeq(e->qts, CTX_GPA + EDU_DEVFN * 16, lo);
+    qtest_writeq(e->qts, CTX_GPA + EDU_DEVFN * 16 + 8, hi);
+}
+
+static void gcmd(Env *e, uint32_t oneshot)
+{
+    wr32(e, GCMD, e->gcmd | oneshot);
+    g_assert_cmphex(rd32(e, GSTS) & (e->gcmd | oneshot), ==,
+                    e->gcmd | oneshot);
+}
+
+/* Point the unit at the root table and turn translation on */
+static void enable_translation(Env *e)
+{
+    wr64(e, RTADDR, ROOT_GPA);
+    gcmd(e, GCMD_SRTP);
+    e->gcmd |= GCMD_TE;
+    gcmd(e, 0);
+}
+
+/* Full legacy-mode setup with an empty @levels-level table for the edu */
+static void setup(Env *e, unsigned levels, unsigned tt, bool fpd)
+{
+    e->levels = levels;
+    e->slpt = alloc_table(e);
+    set_root(e, true);
+    set_context(e, true, tt, fpd);
+    enable_translation(e);
+}
+
+/* Address of the entry for @iova at @level, creating upper tables */
+static uint64_t pte_addr(Env *e, uint64_t iova, unsigned level)
+{
+    uint64_t table = e->slpt;
+    unsigned l;
+
+    for (l = e->levels; ; l--) {
+        uint64_t ent = table + ((iova >> (12 + 9 * (l - 1))) & 0x1ff) * 8;
+        uint64_t pte;
+
+        if (l == level) {
+            return ent;
+        }
+        pte = qtest_readq(e->qts, ent);
+        if (!(pte & PTE_RW)) {
+            pte = alloc_table(e) | PTE_RW;
+            qtest_writeq(e->qts, ent, pte);
+        }
+        table = pte & 0xffffffffff000ULL;
+    }
+}
+
+static void map(Env *e, uint64_t iova, uint64_t gpa, uint64_t perm,
+                unsigned level)
+{
+    qtest_writeq(e->qts, pte_addr(e, iova, level),
+                 gpa | perm | (level > 1 ? PTE_PS : 0));
+}
+
+static void map4k(Env *e, uint64_t iova, uint64_t gpa, uint64_t perm)
+{
+    map(e, iova, gpa, perm, 1);
+}
+
+/* Page-selective IOTLB invalidation through the registers */
+static void psi_reg(Env *e, uint64_t iova)
+{
+    wr64(e, IVA, iova & ~0xfffULL);
+    wr64(e, IOTLB, (1ULL << 63) | (3ULL << 60) | ((uint64_t)DID << 32));
+    /* IVT clear, IAIG = page */
+    g_assert_cmphex(rd64(e, IOTLB) >> 57, ==, (3 << 3) | 3);
+}
+
+static void check_no_fault(Env *e)
+{
+    g_assert_cmphex(rd32(e, FSTS), ==, 0);
+    g_assert_cmphex(rd64(e, FRCD + 8), ==, 0);
+}
+
+/* Record @i holds a fault of the edu at the page of @iova */
+static void check_fault(Env *e, unsigned i, uint64_t iova, unsigned reason,
+                        bool read)
+{
+    uint64_t hi = rd64(e, FRCD + i * 16 + 8);
+
+    g_assert_cmphex(rd64(e, FRCD + i * 16), ==, iova & ~0xfffULL);
+    g_assert_cmphex(hi & FRCD_F, ==, FRCD_F);
+    g_assert_cmphex(!!(hi & FRCD_T), ==, read);
+    g_assert_cmphex((hi >> 32) & 0xff, ==, reason);
+    g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
+    g_assert_cmphex(rd32(e, FSTS) & FSTS_PPF, ==, FSTS_PPF);
+    /* Exactly one record per faulting DMA */
+    g_assert_cmphex(rd64(e, FRCD + ((i + 1) % NR_FRCD) * 16 + 8), ==, 0);
+}
+
+/* Tests ------------------------------------------------------------------ */
+
+#define IOVA_R      0x12340000ULL
+#define IOVA_W      0x0badc000ULL
+
+static void translated_rw(const char *machine)
+{
+    Env e;
+
+    env_init(&e, machine, "");
+    setup(&e, 4, 0, false);
+    map4k(&e, IOVA_R, GPA_A, PTE_R);
+    map4k(&e, IOVA_W, GPA_B, PTE_W);
+    ram_fill(&e, GPA_A + 0x100, 0x22);
+    /* What an untranslated access would find or clobber instead */
+    ram_fill(&e, IOVA_R + 0x100, 0x99);
+
+    edu_dma(&e, false, IOVA_R + 0x100);
+    edu_dma(&e, true, IOVA_W + 0x80);
+    g_assert_true(ram_has(&e, GPA_B + 0x80, 0x22));
+    g_assert_true(ram_is_zero(&e, IOVA_W + 0x80));
+    g_assert_true(ram_has(&e, IOVA_R + 0x100, 0x99));
+    check_no_fault(&e);
+    env_quit(&e);
+}
+
+static void test_translated_rw(void)
+{
+    translated_rw("q35");
+}
+
+static void test_pc(void)
+{
+    translated_rw("pc");
+}
+
+static void test_fault_unmapped(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM);
+    wr32(&e, FEDATA, 0x40);
+    wr32(&e, FEADDR, 0xfee00000);
+
+    /* Device write to an unmapped IOVA: reason 5, nothing written */
+    edu_dma(&e, true, 0x7777040);
+    check_fault(&e, 0, 0x7777040, FR_WRITE, false);
+    g_assert_true(ram_is_zero(&e, 0x7777040));
+    g_assert_cmphex((rd32(&e, FSTS) >> 8) & 0xff, ==, 0);
+    /* Event masked: pending in IP; unmasking delivers it */
+    g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM | FECTL_IP);
+    wr32(&e, FECTL, 0);
+    g_assert_cmphex(rd32(&e, FECTL), ==, 0);
+
+    /* Software clears the record: PPF goes */
+    wr64(&e, FRCD + 8, FRCD_F);
+    g_assert_cmphex(rd64(&e, FRCD + 8) & FRCD_F, ==, 0);
+    g_assert_cmphex(rd32(&e, FSTS) & FSTS_PPF, ==, 0);
+
+    /* Device read: reason 6 in the next record, event sent at once */
+    edu_dma(&e, false, 0x8888000);
+    check_fault(&e, 1, 0x8888000, FR_READ, true);
+    g_assert_cmphex((rd32(&e, FSTS) >> 8) & 0xff, ==, 1);
+    g_assert_cmphex(rd32(&e, FECTL), ==, 0);
+    env_quit(&e);
+}
+
+static void test_read_only(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    map4k(&e, IOVA_R, GPA_A, PTE_R);
+    map4k(&e, IOVA_W, GPA_B, PTE_W);
+    ram_fill(&e, GPA_A, 0x33);
+
+    /* Read works: the bytes come back out through the writable page */
+    edu_dma(&e, false, IOVA_R);
+    edu_dma(&e, true, IOVA_W);
+    g_assert_true(ram_has(&e, GPA_B, 0x33));
+    check_no_fault(&e);
+
+    /* Write to the read-only page faults and changes nothing */
+    ram_fill(&e, GPA_A, 0x44);
+    edu_dma(&e, true, IOVA_R);
+    check_fault(&e, 0, IOVA_R, FR_WRITE, false);
+    g_assert_true(ram_has(&e, GPA_A, 0x44));
+
+    /* And the write-only page cannot be read */
+    edu_dma(&e, false, IOVA_W);
+    check_fault(&e, 1, IOVA_W, FR_READ, true);
+    env_quit(&e);
+}
+
+static void test_fault_pte_rsvd(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    /* Output address bit 50 is above the host address width */
+    map4k(&e, IOVA_W, GPA_B | (1ULL << 50), PTE_RW);
+    edu_dma(&e, true, IOVA_W);
+    check_fault(&e, 0, IOVA_W, FR_PTE_RSVD, false);
+    g_assert_true(ram_is_zero(&e, GPA_B));
+    env_quit(&e);
+}
+
+static void test_fault_ctx_np(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    e.levels = 4;
+    e.slpt = alloc_table(&e);
+    map4k(&e, IOVA_W, GPA_B, PTE_RW);
+    set_root(&e, true);
+    set_context(&e, false, 0, false);
+    enable_translation(&e);
+    edu_dma(&e, true, IOVA_W);
+    check_fault(&e, 0, IOVA_W, FR_CTX_NP, false);
+    g_assert_true(ram_is_zero(&e, GPA_B));
+    env_quit(&e);
+}
+
+static void test_fault_root_np(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    e.levels = 4;
+    e.slpt = alloc_table(&e);
+    map4k(&e, IOVA_W, GPA_B, PTE_RW);
+    set_root(&e, false);
+    set_context(&e, true, 0, false);
+    enable_translation(&e);
+    edu_dma(&e, false, IOVA_W);
+    check_fault(&e, 0, IOVA_W, FR_ROOT_NP, true);
+    env_quit(&e);
+}
+
+static void test_fpd(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, true);
+    map4k(&e, IOVA_W, GPA_B, PTE_RW);
+    edu_dma(&e, true, 0x7777000);
+    g_assert_true(ram_is_zero(&e, 0x7777000));
+    /* The context still translates what is mapped */
+    edu_dma(&e, true, IOVA_W);
+    g_assert_true(ram_has(&e, GPA_B, 0x11));
+    edu_dma(&e, false, 0x8888000);
+    /* Faults happened (nothing written), but none was recorded */
+    check_no_fault(&e);
+    g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM);
+    env_quit(&e);
+}
+
+static void test_superpages(void)
+{
+    uint64_t iova_2m = 0x40600000ULL, iova_1g = 0x8000000000ULL;
+    uint64_t off_1g = 0x7123400ULL;
+    Env e;
+
+    env_init(&e, "q35", "aw-bits=48");
+    setup(&e, 4, 0, false);
+    map(&e, iova_2m, GPA_2M, PTE_RW, 2);
+    map(&e, iova_1g, 0, PTE_RW, 3);
+
+    /* Anywhere in the 2 MiB page */
+    edu_dma(&e, true, iova_2m + 0x12340);
+    g_assert_true(ram_has(&e, GPA_2M + 0x12340, 0x11));
+    edu_dma(&e, true, iova_2m + 0x1ff000);
+    g_assert_true(ram_has(&e, GPA_2M + 0x1ff000, 0x11));
+    /* 1 GiB page at GPA 0 */
+    edu_dma(&e, true, iova_1g + off_1g);
+    g_assert_true(ram_has(&e, off_1g, 0x11));
+    /* Reads through both */
+    ram_fill(&e, off_1g + 0x100000, 0x55);
+    edu_dma(&e, false, iova_1g + off_1g + 0x100000);
+    edu_dma(&e, true, iova_2m + 0x4000);
+    g_assert_true(ram_has(&e, GPA_2M + 0x4000, 0x55));
+    check_no_fault(&e);
+    env_quit(&e);
+}
+
+static void test_pass_through(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 2, false);
+    edu_dma(&e, true, 0x7200000);
+    g_assert_true(ram_has(&e, 0x7200000, 0x11));
+    ram_fill(&e, 0x7300000, 0x66);
+    edu_dma(&e, false, 0x7300000);
+    edu_dma(&e, true, 0x7400000);
+    g_assert_true(ram_has(&e, 0x7400000, 0x66));
+    check_no_fault(&e);
+    env_quit(&e);
+}
+
+/* Map IOVA_W to A, use it, repoint it to B: the IOTLB keeps A until @inv */
+static void stale_then_invalidate(Env *e, void (*inv)(Env *e, uint64_t iova))
+{
+    map4k(e, IOVA_W, GPA_A, PTE_RW);
+    edu_dma(e, true, IOVA_W);
+    g_assert_true(ram_has(e, GPA_A, 0x11));
+
+    qtest_memset(e->qts, GPA_A, 0, LEN);
+    map4k(e, IOVA_W, GPA_B, PTE_RW);
+    edu_dma(e, true, IOVA_W);
+    g_assert_true(ram_has(e, GPA_A, 0x11));
+    g_assert_true(ram_is_zero(e, GPA_B));
+
+    qtest_memset(e->qts, GPA_A, 0, LEN);
+    inv(e, IOVA_W);
+    edu_dma(e, true, IOVA_W);
+    g_assert_true(ram_has(e, GPA_B, 0x11));
+    g_assert_true(ram_is_zero(e, GPA_A));
+
+    /* Unmap and invalidate: the DMA faults */
+    qtest_memset(e->qts, GPA_B, 0, LEN);
+    qtest_writeq(e->qts, pte_addr(e, IOVA_W, 1), 0);
+    inv(e, IOVA_W);
+    check_no_fault(e);
+    edu_dma(e, true, IOVA_W);
+    check_fault(e, 0, IOVA_W, FR_WRITE, false);
+    g_assert_true(ram_is_zero(e, GPA_A));
+    g_assert_true(ram_is_zero(e, GPA_B));
+}
+
+static void test_psi_registers(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    /* A neighbour page is not affected by the PSI */
+    map4k(&e, IOVA_W + 0x1000, GPA_C, PTE_RW);
+    edu_dma(&e, true, IOVA_W + 0x1000);
+    g_assert_true(ram_has(&e, GPA_C, 0x11));
+    map4k(&e, IOVA_W + 0x1000, GPA_C + 0x10000, PTE_RW);
+
+    stale_then_invalidate(&e, psi_reg);
+
+    qtest_memset(e.qts, GPA_C, 0, LEN);
+    edu_dma(&e, true, IOVA_W + 0x1000);
+    g_assert_true(ram_has(&e, GPA_C, 0x11));
+    env_quit(&e);
+}
+
+static unsigned qi_tail;
+
+static void qi_put(Env *e, uint64_t lo, uint64_t hi)
+{
+    qtest_writeq(e->qts, QUEUE_GPA + qi_tail * 16, lo);
+    qtest_writeq(e->qts, QUEUE_GPA + qi_tail * 16 + 8, hi);
+    qi_tail++;
+}
+
+/* PSI + wait descriptor with a status write, submitted through the queue */
+static void psi_qi(Env *e, uint64_t iova)
+{
+    uint32_t token = 0x5a000000 | qi_tail;
+
+    qtest_writel(e->qts, STATUS_GPA, 0);
+    qi_put(e, 2 | (3 << 4) | (DID << 16), iova & ~0xfffULL);
+    qi_put(e, 5 | (1 << 5) | ((uint64_t)token << 32), STATUS_GPA);
+    wr64(e, IQT, qi_tail << 4);
+    g_assert_cmphex(qtest_readl(e->qts, STATUS_GPA), ==, token);
+    g_assert_cmphex(rd64(e, IQH), ==, qi_tail << 4);
+}
+
+static void test_psi_qi(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    qi_tail = 0;
+    wr64(&e, IQA, QUEUE_GPA);
+    e.gcmd |= GCMD_QIE;
+    gcmd(&e, 0);
+    stale_then_invalidate(&e, psi_qi);
+    /* A PSI for another domain leaves this one's entry cached */
+    map4k(&e, IOVA_R, GPA_A, PTE_RW);
+    edu_dma(&e, true, IOVA_R);
+    map4k(&e, IOVA_R, GPA_C, PTE_RW);
+    qtest_memset(e.qts, GPA_A, 0, LEN);
+    qi_put(&e, 2 | (3 << 4) | ((DID + 1) << 16), IOVA_R);
+    wr64(&e, IQT, qi_tail << 4);
+    edu_dma(&e, true, IOVA_R);
+    g_assert_true(ram_has(&e, GPA_A, 0x11));
+    g_assert_true(ram_is_zero(&e, GPA_C));
+    env_quit(&e);
+}
+
+typedef struct LevelCase {
+    const char *props;
+    unsigned levels;
+    uint64_t iova;
+} LevelCase;
+
+static void test_levels(const void *opaque)
+{
+    const LevelCase *c = opaque;
+    unsigned aw = 39 + (c->levels - 3) * 9;
+    Env e;
+
+    env_init(&e, "q35", c->props);
+    setup(&e, c->levels, 0, false);
+    map4k(&e, c->iova, GPA_C, PTE_RW);
+    edu_dma(&e, true, c->iova + 0x20);
+    g_assert_true(ram_has(&e, GPA_C + 0x20, 0x11));
+    check_no_fault(&e);
+    /* The same index bits one level up are a different page */
+    edu_dma(&e, true, c->iova ^ (1ULL << (aw - 1)));
+    check_fault(&e, 0, c->iova ^ (1ULL << (aw - 1)), FR_WRITE, false);
+    wr64(&e, FRCD + 8, FRCD_F);
+    /* Beyond the address width */
+    edu_dma(&e, true, c->iova | (1ULL << aw));
+    check_fault(&e, 1, c->iova | (1ULL << aw), FR_BEYOND, false);
+    env_quit(&e);
+}
+
+static const LevelCase level_cases[] = {
+    { "aw-bits=39", 3, 0x7abcdef000ULL },
+    { "aw-bits=48", 4, 0xabcd12345000ULL },
+    { "aw-bits=57", 5, 0x1abcdef12345000ULL },
+};
+
+int main(int argc, char **argv)
+{
+    int i;
+
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/xen-viommu-dma/translate/read-write", test_translated_rw);
+    qtest_add_func("/xen-viommu-dma/fault/unmapped", test_fault_unmapped);
+    qtest_add_func("/xen-viommu-dma/fault/read-only", test_read_only);
+    qtest_add_func("/xen-viommu-dma/fault/pte-reserved", test_fault_pte_rsvd);
+    qtest_add_func("/xen-viommu-dma/fault/context-not-present",
+                   test_fault_ctx_np);
+    qtest_add_func("/xen-viommu-dma/fault/root-not-present",
+                   test_fault_root_np);
+    qtest_add_func("/xen-viommu-dma/translate/superpages", test_superpages);
+    qtest_add_func("/xen-viommu-dma/translate/pass-through",
+                   test_pass_through);
+    qtest_add_func("/xen-viommu-dma/inv/psi-registers", test_psi_registers);
+    qtest_add_func("/xen-viommu-dma/inv/psi-qi", test_psi_qi);
+    for (i = 0; i < ARRAY_SIZE(level_cases); i++) {
+        g_autofree char *path =
+            g_strdup_printf("/xen-viommu-dma/translate/levels-%u",
+                            level_cases[i].levels);
+
+        qtest_add_data_func(path, &level_cases[i], test_levels);
+    }
+    qtest_add_func("/xen-viommu-dma/fault/fpd", test_fpd);
+    qtest_add_func("/xen-viommu-dma/machine/pc", test_pc);
+    return g_test_run();
+}
