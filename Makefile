@@ -19,7 +19,7 @@ NINJA := flock $(BUILD_DIR)/.ninja.lock ninja
 
 UNIT_TESTS := test-xen-viommu-walk test-xen-viommu-iotlb test-xen-viommu-irte \
 	test-xen-viommu-hyp
-QTESTS := xen-viommu-test
+QTESTS := xen-viommu-test xen-viommu-dma-test xen-viommu-ir-test
 NINJA_TARGETS := qemu-system-x86_64 $(addprefix tests/qtest/,$(QTESTS)) \
 	$(addprefix tests/unit/,$(UNIT_TESTS))
 

@@ -1,0 +1,94 @@
+#!/bin/sh
+# Run xen-viommu's tests: unit tests, qtests, guest boots.
+# Usage: scripts/check.sh [unit|qtest|guest|guest-slow ...]   (default: all)
+# Prints one line per test and ends with "N passed, N failed[, N skipped]".
+# Exits non-zero if anything failed.  Logs go to build/check/.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/check-env.sh"
+
+suites=${*:-unit qtest guest}
+logs=$BUILD_DIR/check
+mkdir -p "$logs"
+passed=0
+failed=0
+skipped=0
+
+# Count a TAP stream: "ok" / "not ok" / "# SKIP" lines
+tap_count() {
+    name=$1
+    log=$2
+    while IFS= read -r line; do
+        case $line in
+        "not ok"*)
+            failed=$((failed + 1)); echo "FAIL $name: ${line#not ok }" ;;
+        "ok "*"# SKIP"*)
+            skipped=$((skipped + 1)); echo "SKIP $name: ${line#ok }" ;;
+        "ok "*)
+            passed=$((passed + 1)) ;;
+        esac
+    done < "$log"
+}
+
+run_tap() {
+    name=$1
+    shift
+    log=$logs/$name.log
+    if "$@" --tap -k > "$log" 2>&1; then
+        rc=0
+    else
+        rc=$?
+    fi
+    before=$failed
+    tap_count "$name" "$log"
+    n=$(grep -c '^ok ' "$log")
+    if [ $rc -ne 0 ] && [ $failed -eq $before ]; then
+        # Crashed or exited non-zero without a failing test line
+        failed=$((failed + 1))
+        echo "FAIL $name: exited with status $rc (see $log)"
+    fi
+    echo "$name: $n ok (log: $log)"
+}
+
+for suite in $suites; do
+    case $suite in
+    unit)
+        for t in $UNIT_TESTS; do
+            run_tap "unit/$t" "$QEMU_BUILD/tests/unit/$t"
+        done
+        ;;
+    qtest)
+        for t in $QTESTS; do
+            QTEST_QEMU_BINARY=$QEMU run_tap "qtest/$t" "$QEMU_BUILD/tests/qtest/$t"
+        done
+        ;;
+    guest|guest-slow)
+        cases=$GUEST_CASES
+        [ "$suite" = guest-slow ] && cases=$GUEST_SLOW_CASES
+        for c in $cases; do
+            log=$logs/guest-$c.log
+            if out=$(/usr/bin/python3 "$top/tests/guest/xvi_guest.py" \
+                     --qemu "$QEMU" --guest-dir "$GUEST_DIR" --case "$c" \
+                     --log "$log" 2>&1); then
+                passed=$((passed + 1))
+                echo "$out"
+            else
+                failed=$((failed + 1))
+                echo "FAIL guest/$c: $out (log: $log)"
+            fi
+        done
+        ;;
+    *)
+        echo "check.sh: unknown suite '$suite'" >&2
+        exit 2
+        ;;
+    esac
+done
+
+if [ $skipped -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]

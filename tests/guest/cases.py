@@ -1,0 +1,161 @@
+"""Named guest test cases for xvi_guest.py.
+
+Each Case boots the test guest once (QEMU args + kernel args) and lists what
+the guest must report (XVI-RESULT keys, see tests/guest/init).  An expected
+value is either a string/int (compared as text), HOST_SHA (the host's sha256
+of disk.img, or of its first read_mib MiB), or a predicate from below.
+
+q35-*/pc-* cases use xen-viommu; ref-intel-* run the same scenarios on QEMU's
+own intel-iommu (a reference for the guest tooling and for the expectations);
+noiommu* have no IOMMU at all.
+"""
+
+from dataclasses import dataclass, field
+
+HOST_SHA = object()   # placeholder: the host's disk checksum
+
+
+def _pred(desc, fn):
+    fn.desc = desc
+    return fn
+
+
+def gt(n):
+    return _pred('> %s' % n, lambda v: _int(v) is not None and _int(v) > n)
+
+
+def one_of(*vals):
+    return _pred('one of %s' % '|'.join(vals), lambda v: v in vals)
+
+
+def has_id(n):
+    """Comma list (e.g. apic_ids) contains n."""
+    return _pred('contains %s' % n, lambda v: str(n) in v.split(','))
+
+
+def _int(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Case:
+    name: str
+    desc: str
+    machine: list
+    device: list
+    append: str = ''
+    expect: dict = field(default_factory=dict)
+    timeout: int = 240
+    mem: int = 512
+    disk_opts: str = ''
+    read_mib: int = 0
+
+
+# Common pieces ----------------------------------------------------------------
+
+# -cpu max: the x2APIC CPUID bit (qemu64 has none, so Linux would stay in xAPIC
+# mode whatever the IOMMU offers).
+Q35 = ['-M', 'q35', '-smp', '2', '-cpu', 'max']
+PC = ['-M', 'pc', '-smp', '2', '-cpu', 'max']
+# One vCPU with APIC ID 256: socket 1 of 2, 256 cores per socket.  Linux can
+# only bring it up with x2APIC + interrupt remapping (EIM).
+APIC256 = ['-M', 'q35', '-smp', '1,sockets=2,cores=256,threads=1,maxcpus=512',
+           '-cpu', 'max',
+           '-device', 'max-x86_64-cpu,socket-id=1,core-id=0,thread-id=0']
+# Two queues, two MSI-X vectors: virtio-pci falls back to one shared,
+# non-managed "virtioN-virtqueues" vector whose affinity can be set from
+# /proc (per-queue vectors are kernel-managed and refuse it).
+STEERABLE_DISK = 'num-queues=2,vectors=2'
+
+# Every case: the disk reads back right, no DMAR fault, no kernel WARNING/BUG.
+DISK_OK = {'modules_ok': '1', 'disk_read_ok': '1', 'disk_sha256': HOST_SHA,
+           'dmar_faults': '0', 'kernel_warnings': '0'}
+TWO_CPUS = {'cpus_online': '0-1', 'apic_ids': '0,1'}
+CPU256 = {'cpus_online': '0-1', 'apic_ids': has_id(256)}
+IRQ_CPU1 = {'irq_cpu': '1', 'irq_affinity_ok': '1', 'irq_cpu_delta': gt(0),
+            'irq_read_ok': '1', 'irq_read_sha256': HOST_SHA}
+DMA_ON = {'dmar': 'on', 'dma_translation': 'on'}
+
+
+def _e(*dicts, **kw):
+    out = {}
+    for d in dicts:
+        out.update(d)
+    out.update({k: str(v) for k, v in kw.items()})
+    return out
+
+
+def _scenarios(ir_x2apic, ir_xapic, ir_only, prefix):
+    """The same scenarios on one IOMMU model."""
+    D = ['-device', ir_x2apic]
+    return [
+        Case(prefix + 'ir-x2apic', 'IR in x2APIC mode, 2 vCPUs, DMA translated (lazy)',
+             Q35, D, 'intel_iommu=on',
+             _e(DISK_OK, TWO_CPUS, ir='x2apic')),
+        Case(prefix + 'ir-x2apic-affinity',
+             'IR x2APIC: disk IRQ moved to CPU 1 (IRTE rewrite) still arrives',
+             Q35, D, 'intel_iommu=on xvi.irqcpu=1',
+             _e(DISK_OK, TWO_CPUS, IRQ_CPU1, ir='x2apic'),
+             disk_opts=STEERABLE_DISK),
+        Case(prefix + 'ir-apic256', 'vCPU with APIC ID 256 online, disk IRQ routed to it',
+             APIC256, D, 'intel_iommu=on xvi.irqcpu=1',
+             _e(DISK_OK, CPU256, IRQ_CPU1, ir='x2apic'),
+             timeout=360, disk_opts=STEERABLE_DISK),
+        Case(prefix + 'ir-xapic', 'IR without EIM: Linux stays in xAPIC mode',
+             Q35, ['-device', ir_xapic], 'intel_iommu=on',
+             _e(DISK_OK, TWO_CPUS, ir='xapic')),
+        Case(prefix + 'dma-strict', 'DMA translation, strict invalidation',
+             Q35, D, 'intel_iommu=on iommu.strict=1',
+             _e(DISK_OK, DMA_ON, ir='x2apic', iommu_group_type='DMA')),
+        Case(prefix + 'dma-lazy', 'DMA translation, lazy (flush queue) invalidation',
+             Q35, D, 'intel_iommu=on',
+             _e(DISK_OK, DMA_ON, ir='x2apic', iommu_group_type='DMA-FQ')),
+        Case(prefix + 'dma-pt', 'iommu=pt: identity (pass-through) domains',
+             Q35, D, 'intel_iommu=on iommu=pt',
+             _e(DISK_OK, dmar='on', dma_translation='pt', iommu_group_type='identity')),
+        Case(prefix + 'ir-only', 'dma-translation=off: interrupt remapping only',
+             Q35, ['-device', ir_only], 'intel_iommu=on',
+             _e(DISK_OK, TWO_CPUS, ir='x2apic', dmar='off', dma_translation='off',
+                iommu_groups='0')),
+    ]
+
+
+def _pc(prefix, dev):
+    return Case(prefix + 'dma-lazy', 'i440FX machine: DMA translation, lazy',
+                PC, ['-device', dev], 'intel_iommu=on',
+                _e(DISK_OK, DMA_ON, iommu_group_type='DMA-FQ'))
+
+
+# QEMU's intel-iommu is q35-only ("expects a dynamic sysbus device type for
+# the machine" on pc), so pc-dma-lazy has no reference case.
+
+
+XEN = 'xen-viommu,intremap=on,x2apic=on'
+INTEL = 'intel-iommu,intremap=on,eim=on'
+
+CASES = (
+    _scenarios(XEN, 'xen-viommu,intremap=on,x2apic=off',
+               XEN + ',dma-translation=off', 'q35-')
+    + [_pc('pc-', XEN)]
+    + _scenarios(INTEL, 'intel-iommu,intremap=on,eim=off',
+                 INTEL + ',dma-translation=off', 'ref-intel-')
+    + [
+        Case('noiommu', 'no IOMMU: no DMAR, no IR, disk still fine',
+             Q35, [], 'intel_iommu=on',
+             _e(DISK_OK, TWO_CPUS, ir='off', dmar='off', dmar_table='0',
+                iommu_groups='0')),
+        Case('noiommu-apic256', 'no IOMMU: the APIC ID 256 vCPU cannot come up',
+             APIC256, [], 'intel_iommu=on',
+             _e(DISK_OK, ir='off', dmar='off', cpus_online='0'), timeout=360),
+    ]
+)
+
+_BY_NAME = {c.name: c for c in CASES}
+assert len(_BY_NAME) == len(CASES), 'duplicate case names'
+
+
+def get(name):
+    return _BY_NAME.get(name)

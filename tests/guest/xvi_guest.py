@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""Boot the xen-viommu test guest under TCG and parse what it reports.
+
+The guest (scripts/guest-image.sh, tests/guest/init) prints lines
+``XVI-RESULT key=value`` on its serial console and powers off.
+
+Module use::
+
+    results, log, rc = boot(qemu, ['-M', 'q35', '-smp', '2'],
+                            ['-device', 'xen-viommu,intremap=on,x2apic=on'],
+                            append_extra='intel_iommu=on', guest_dir=DIR)
+
+CLI::
+
+    xvi_guest.py --qemu PATH --guest-dir DIR --case NAME [--case NAME...] [--log FILE]
+    xvi_guest.py --list
+"""
+
+import argparse
+import hashlib
+import os
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_GUEST_DIR = os.environ.get('XVI_GUEST_DIR',
+                                   os.path.join(REPO, 'build', 'guest'))
+DEFAULT_TIMEOUT = 240
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)   # cases.py
+
+RESULT_RE = re.compile(r'XVI-RESULT ([A-Za-z0-9_.-]+)=(.*)')
+DMESG_RE = re.compile(r'XVI-DMESG (.*)')
+KMSG_RE = re.compile(r'XVI-KMSG (.*)')
+
+# The test disk.  readonly=on: the image is shared by every boot.
+DISK_DRIVE = 'file={img},if=none,id=d0,format=raw,readonly=on'
+DISK_DEVICE = 'virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on'
+
+
+def _args(a):
+    if a is None:
+        return []
+    if isinstance(a, str):
+        return shlex.split(a)
+    return list(a)
+
+
+def guest_files(guest_dir):
+    """Paths of the guest artifacts; raises FileNotFoundError if any is missing."""
+    files = {k: os.path.join(guest_dir, v) for k, v in
+             (('kernel', 'vmlinuz'), ('initrd', 'initrd.img'),
+              ('disk', 'disk.img'), ('disk_sha', 'disk.sha256'))}
+    for k, p in files.items():
+        if not os.path.exists(p):
+            raise FileNotFoundError(
+                '%s missing: run scripts/guest-image.sh %s CACHEDIR' % (p, guest_dir))
+    return files
+
+
+def host_disk_sha256(guest_dir, read_mib=None):
+    """sha256 of the test disk as the guest should see it (first read_mib MiB)."""
+    if not read_mib:
+        with open(os.path.join(guest_dir, 'disk.sha256')) as f:
+            return f.read().split()[0]
+    h = hashlib.sha256()
+    with open(os.path.join(guest_dir, 'disk.img'), 'rb') as f:
+        h.update(f.read(int(read_mib) << 20))
+    return h.hexdigest()
+
+
+def qemu_command(qemu, machine_args, device_args, append_extra='', guest_dir=None,
+                 mem=512, disk_opts='', timeout=DEFAULT_TIMEOUT, extra_args=None):
+    """The full QEMU argv boot() runs."""
+    files = guest_files(guest_dir or DEFAULT_GUEST_DIR)
+    # The guest watchdog fires well before the host gives up, so a stuck
+    # guest still reports what it had.
+    guest_wd = max(30, int(timeout * 0.75) - 15)
+    append = ('console=ttyS0,115200 panic=1 xvi.timeout=%d %s'
+              % (guest_wd, append_extra or '')).strip()
+    disk_dev = DISK_DEVICE + (',' + disk_opts if disk_opts else '')
+    # -nodefaults: q35's default CD-ROM on its AHCI controller makes SeaBIOS
+    # wait ~30 s under TCG; it also drops the default VGA and NIC.
+    return ([qemu, '-accel', 'tcg', '-nographic', '-nodefaults',
+             '-serial', 'mon:stdio', '-no-reboot', '-m', str(mem),
+             '-L', '/usr/share/seabios', '-L', '/usr/share/qemu']
+            + _args(machine_args) + _args(device_args) + _args(extra_args)
+            + ['-kernel', files['kernel'], '-initrd', files['initrd'],
+               '-append', append,
+               '-drive', DISK_DRIVE.format(img=files['disk']),
+               '-device', disk_dev])
+
+
+def parse(log):
+    """XVI-RESULT key=value lines -> dict (last value wins); extra lists under
+    '_dmesg' and '_kmsg'."""
+    results = {}
+    dmesg, kmsg = [], []
+    for line in log.splitlines():
+        line = line.replace('\r', '')
+        m = RESULT_RE.search(line)
+        if m:
+            results[m.group(1)] = m.group(2).strip()
+            continue
+        m = DMESG_RE.search(line)
+        if m:
+            dmesg.append(m.group(1))
+            continue
+        m = KMSG_RE.search(line)
+        if m:
+            kmsg.append(m.group(1))
+    results['_dmesg'] = dmesg
+    results['_kmsg'] = kmsg
+    return results
+
+
+def boot(qemu, machine_args, device_args, append_extra='', timeout=DEFAULT_TIMEOUT,
+         log_path=None, guest_dir=None, mem=512, disk_opts='', extra_args=None):
+    """Boot the guest once.
+
+    Returns (results, log, rc): results is the dict of XVI-RESULT values (plus
+    '_dmesg'/'_kmsg' lists and '_time' seconds, '_timeout' True if QEMU had to
+    be killed); log is the whole console output; rc is QEMU's exit code
+    (None when it was killed on timeout).
+    """
+    cmd = qemu_command(qemu, machine_args, device_args, append_extra, guest_dir,
+                       mem, disk_opts, timeout, extra_args)
+    if log_path and os.path.dirname(log_path):
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+    except OSError as e:
+        log = 'cannot run %s: %s\n' % (qemu, e)
+        if log_path:
+            with open(log_path, 'w') as f:
+                f.write(log)
+        results = parse('')
+        results.update(_time=0.0, _timeout=False, _error=log.strip())
+        return results, log, None
+    chunks = []
+    done = threading.Event()
+
+    def reader():
+        buf = b''
+        while True:
+            b = proc.stdout.read1(65536)
+            if not b:
+                break
+            chunks.append(b)
+            buf = (buf + b)[-256:]
+            if b'XVI-RESULT done=1' in buf:
+                done.set()
+        done.set()
+
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    timed_out = False
+    deadline = t0 + timeout
+    # After done=1 the guest powers off at once; don't wait forever if not.
+    while proc.poll() is None:
+        if done.wait(0.2):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            break
+        if time.monotonic() > deadline:
+            timed_out = True
+            proc.kill()
+            proc.wait()
+            break
+    th.join(5)
+    elapsed = time.monotonic() - t0
+    log = b''.join(chunks).decode('utf-8', 'replace')
+    rc = None if timed_out else proc.returncode
+    if log_path:
+        with open(log_path, 'w') as f:
+            f.write('# ' + ' '.join(shlex.quote(c) for c in cmd) + '\n')
+            f.write(log)
+            f.write('\n# qemu rc=%s time=%.1fs%s\n'
+                    % (rc, elapsed, ' TIMEOUT' if timed_out else ''))
+    results = parse(log)
+    results['_time'] = elapsed
+    results['_timeout'] = timed_out
+    return results, log, rc
+
+
+# Expectations -------------------------------------------------------------------
+
+def check(case, results, guest_dir):
+    """List of failure strings for a case's expectations (empty: pass)."""
+    import cases as C
+    fails = []
+    if results.get('_error'):
+        return [results['_error']]
+    if results.get('done') != '1':
+        why = 'timeout' if results.get('_timeout') else 'no done=1'
+        err = results.get('error')
+        return ['guest did not finish (%s%s)' % (why, ', ' + err if err else '')]
+    if 'error' in results:
+        fails.append('guest error: %s' % results['error'])
+    for key, want in case.expect.items():
+        got = results.get(key)
+        if want is C.HOST_SHA:
+            want = host_disk_sha256(guest_dir, case.read_mib)
+        if callable(want):
+            ok = got is not None and want(got)
+            desc = getattr(want, 'desc', want.__name__)
+        else:
+            ok = got == str(want)
+            desc = '== %s' % want
+        if not ok:
+            fails.append('%s=%s (want %s)' % (key, got if got is not None else '<missing>',
+                                              desc))
+    return fails
+
+
+def run_case(qemu, guest_dir, case, log_path=None):
+    """Boot a cases.Case; returns (ok, reason, seconds, results, log)."""
+    append = case.append
+    if case.read_mib:
+        append += ' xvi.read_mib=%d' % case.read_mib
+    results, log, rc = boot(qemu, case.machine, case.device, append,
+                            timeout=case.timeout, log_path=log_path,
+                            guest_dir=guest_dir, mem=case.mem,
+                            disk_opts=case.disk_opts)
+    fails = check(case, results, guest_dir)
+    if not fails and rc not in (0, None):
+        fails.append('qemu exit code %s' % rc)
+    if 'done' not in results:
+        tail = [l for l in log.splitlines() if l.strip()][-3:]
+        if tail:
+            fails.append('last output: ' + ' | '.join(t.strip() for t in tail))
+    return not fails, '; '.join(fails), results['_time'], results, log
+
+
+def main(argv=None):
+    import cases as C
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--qemu', help='qemu-system-x86_64 to run')
+    ap.add_argument('--guest-dir', default=DEFAULT_GUEST_DIR,
+                    help='vmlinuz, initrd.img, disk.img (default %(default)s)')
+    ap.add_argument('--case', action='append', default=[],
+                    help='case to run (repeatable)')
+    ap.add_argument('--log', help='console log file (with several cases: '
+                    'a directory, one NAME.log each)')
+    ap.add_argument('--list', action='store_true', help='list the cases')
+    ap.add_argument('-v', '--verbose', action='store_true',
+                    help='print the parsed results')
+    a = ap.parse_args(argv)
+    if a.list:
+        for c in C.CASES:
+            print('%-30s %s' % (c.name, c.desc))
+        return 0
+    if not a.qemu or not a.case:
+        ap.error('--qemu and --case are required (or --list)')
+    try:
+        guest_files(a.guest_dir)
+    except FileNotFoundError as e:
+        print('not ok - %s: %s' % (a.case[0], e))
+        return 1
+    status = 0
+    for name in a.case:
+        case = C.get(name)
+        if case is None:
+            print('not ok - %s: no such case (see --list)' % name)
+            status = 1
+            continue
+        log_path = a.log
+        if a.log and len(a.case) > 1:
+            log_path = os.path.join(a.log, name + '.log')
+        ok, reason, secs, results, log = run_case(a.qemu, a.guest_dir, case, log_path)
+        if a.verbose:
+            for k, v in results.items():
+                if not k.startswith('_'):
+                    print('# %s=%s' % (k, v))
+        if ok:
+            print('ok - %s (%ds)' % (name, round(secs)))
+        else:
+            print('not ok - %s: %s (%ds)' % (name, reason, round(secs)))
+            if log_path:
+                print('# console log: %s' % log_path)
+            status = 1
+        sys.stdout.flush()
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())
