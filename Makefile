@@ -24,7 +24,7 @@ NINJA_TARGETS := qemu-system-x86_64 $(addprefix tests/qtest/,$(QTESTS)) \
 	$(addprefix tests/unit/,$(UNIT_TESTS))
 
 .PHONY: all run check check-unit check-qtest check-guest check-slow bench \
-	clean distclean configure guest
+	clean distclean guest
 
 all: $(BUILD_DIR)/config.mk
 	@sh scripts/overlay.sh "$(CURDIR)" "$(QEMU_SRC)" | grep -v '^$$' || true
@@ -32,9 +32,6 @@ all: $(BUILD_DIR)/config.mk
 	@sh scripts/link-firmware.sh $(QEMU_BUILD)
 
 $(BUILD_DIR)/config.mk: configure scripts/install-deps.sh scripts/overlay.sh
-	./configure --build-dir=$(BUILD_DIR)
-
-configure:
 	./configure --build-dir=$(BUILD_DIR)
 
 guest: $(BUILD_DIR)/config.mk

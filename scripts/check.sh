@@ -35,6 +35,7 @@ run_tap() {
     name=$1
     shift
     log=$logs/$name.log
+    mkdir -p "$(dirname "$log")"
     if "$@" --tap -k > "$log" 2>&1; then
         rc=0
     else
