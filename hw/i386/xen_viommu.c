@@ -571,6 +571,9 @@ static void xvi_realize(DeviceState *dev, Error **errp)
         return;
     }
     xvi_init_caps(s);
+    if (!xvi_dmar_file_init(s, errp)) {
+        return;
+    }
 
     qemu_mutex_init(&s->lock);
     memory_region_init_io(&s->mmio, OBJECT(s), &xvi_mmio_ops, s,
@@ -646,6 +649,7 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_BOOL("dma-translation", XenViommuState, dma_translation,
                      true),
     DEFINE_PROP_UINT32("iotlb-size", XenViommuState, iotlb_size, 4096),
+    DEFINE_PROP_STRING("dmar-file", XenViommuState, dmar_file),
 };
 
 static void xvi_class_init(ObjectClass *klass, void *data)
@@ -680,6 +684,9 @@ static void xvi_class_init(ObjectClass *klass, void *data)
         "DMA remapping; off gives an interrupt-remapping-only unit");
     object_class_property_set_description(klass, "iotlb-size",
         "IOTLB capacity in entries (least recently used evicted)");
+    object_class_property_set_description(klass, "dmar-file",
+        "Also write the unit's ACPI DMAR table to this file (for Xen's "
+        "acpi_firmware=)");
 }
 
 static const TypeInfo xvi_info = {

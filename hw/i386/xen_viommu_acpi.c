@@ -15,10 +15,14 @@
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/i386/x86.h"
 #include "hw/acpi/aml-build.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "hw/pci/pci_bridge.h"
 #include "hw/pci/pci_host.h"
+#include "qemu/error-report.h"
+#include "system/system.h"
 #include "xen_viommu_internal.h"
 
 #define DMAR_FLAG_INTR_REMAP        (1 << 0)
@@ -147,4 +151,43 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
     } else {
         dmar_finish_standalone(table_data, start);
     }
+}
+
+/*
+ * The DMAR as a file for Xen's xl.cfg acpi_firmware= (hvmloader appends it
+ * to the guest's ACPI tables): written once the machine is complete, so the
+ * device scopes are final.
+ */
+static void xvi_dmar_file_notify(Notifier *n, void *data)
+{
+    XenViommuState *s = container_of(n, XenViommuState, dmar_file_done);
+    X86MachineState *x86ms = X86_MACHINE(qdev_get_machine());
+    g_autoptr(GArray) blob = g_array_new(false, true, 1);
+    g_autoptr(GError) err = NULL;
+
+    xen_viommu_build_dmar(s, blob, NULL, x86ms->oem_id, x86ms->oem_table_id);
+    if (!g_file_set_contents(s->dmar_file, blob->data, blob->len, &err)) {
+        error_report("xen-viommu: dmar-file=%s: %s", s->dmar_file,
+                     err->message);
+        exit(1);
+    }
+}
+
+bool xvi_dmar_file_init(XenViommuState *s, Error **errp)
+{
+    int fd;
+
+    if (!s->dmar_file) {
+        return true;
+    }
+    /* Fail now, with the property named, rather than after machine init */
+    fd = qemu_create(s->dmar_file, O_WRONLY | O_TRUNC, 0644, errp);
+    if (fd < 0) {
+        error_prepend(errp, "xen-viommu: dmar-file: ");
+        return false;
+    }
+    close(fd);
+    s->dmar_file_done.notify = xvi_dmar_file_notify;
+    qemu_add_machine_init_done_notifier(&s->dmar_file_done);
+    return true;
 }

@@ -198,6 +198,8 @@ struct XenViommuState {
     bool caching_mode;
     bool dma_translation;
     uint32_t iotlb_size;
+    char *dmar_file;
+    Notifier dmar_file_done;
 
     /* Derived at realize */
     bool x2apic_on;
@@ -246,6 +248,9 @@ void xvi_set_clear32(XenViommuState *s, hwaddr off, uint32_t set,
 bool xvi_read_guest(void *opaque, uint64_t addr, void *buf, size_t len);
 bool xvi_write_guest(XenViommuState *s, uint64_t addr, const void *buf,
                      size_t len);
+
+/* ACPI (xen_viommu_acpi.c) */
+bool xvi_dmar_file_init(XenViommuState *s, Error **errp);
 
 /* Fault recording and event interrupts (xen_viommu_fault.c) */
 void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
