@@ -101,9 +101,12 @@ def parse(log):
     """XVI-RESULT key=value lines -> dict (last value wins); extra lists under
     '_dmesg' and '_kmsg'."""
     results = {}
-    dmesg, kmsg = [], []
+    dmesg, kmsg, dmar = [], [], []
     for line in log.splitlines():
         line = line.replace('\r', '')
+        if line.startswith('XVI-DMAR '):
+            dmar.extend(line.split()[1:])
+            continue
         m = RESULT_RE.search(line)
         if m:
             results[m.group(1)] = m.group(2).strip()
@@ -117,7 +120,32 @@ def parse(log):
             kmsg.append(m.group(1))
     results['_dmesg'] = dmesg
     results['_kmsg'] = kmsg
+    results['_dmar'] = bytes(int(b, 16) for b in dmar if len(b) == 2)
     return results
+
+
+def iasl_check(table):
+    """Disassemble an ACPI table with iasl; 'ok' or what iasl objected to."""
+    import tempfile
+    if not table:
+        return 'no-table'
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, 'dmar.dat')
+        with open(path, 'wb') as f:
+            f.write(table)
+        try:
+            p = subprocess.run(['iasl', '-d', path], cwd=d, capture_output=True,
+                               text=True, timeout=60)
+        except OSError as e:
+            return 'iasl-missing(%s)' % e
+        out = p.stdout + p.stderr
+        bad = [l for l in out.splitlines()
+               if re.search(r'error|warning|invalid|checksum', l, re.I)
+               and not re.search(r'\b0 errors?\b', l, re.I)]
+        if p.returncode != 0 or bad or not os.path.exists(
+                os.path.join(d, 'dmar.dsl')):
+            return 'iasl-error(%s)' % (bad[0] if bad else 'rc=%d' % p.returncode)
+        return 'ok'
 
 
 def boot(qemu, machine_args, device_args, append_extra='', timeout=DEFAULT_TIMEOUT,
@@ -233,6 +261,8 @@ def run_case(qemu, guest_dir, case, log_path=None):
                             timeout=case.timeout, log_path=log_path,
                             guest_dir=guest_dir, mem=case.mem,
                             disk_opts=case.disk_opts)
+    if 'dmar_iasl' in case.expect:
+        results['dmar_iasl'] = iasl_check(results.get('_dmar'))
     fails = check(case, results, guest_dir)
     if not fails and rc not in (0, None):
         fails.append('qemu exit code %s' % rc)
