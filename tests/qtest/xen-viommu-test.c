@@ -9,6 +9,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 
 #define BASE        0xfed90000ULL
 #define VER         0x00
@@ -235,7 +236,8 @@ static void test_gcmd(void)
 static void qi_enable(QTestState *qts)
 {
     wr64(qts, IQA, QUEUE_GPA);          /* 256 entries */
-    wr32(qts, GCMD, GCMD_QIE);
+    /* Like a driver: keep the other enables (TE, IRE, CFI) as they are */
+    wr32(qts, GCMD, (rd32(qts, GSTS) & 0x86800000) | GCMD_QIE);
     g_assert_cmphex(rd32(qts, GSTS) & GCMD_QIE, ==, GCMD_QIE);
 }
 
@@ -337,6 +339,120 @@ static void test_odd_accesses(void)
     qtest_quit(qts);
 }
 
+/* Migration ---------------------------------------------------------------- */
+
+static void wait_migration(QTestState *qts, const char *cmd, const char *key,
+                           const char *busy)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': %s }", cmd);
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret ? qdict_get_try_str(ret, key) : NULL;
+        bool done = st && strcmp(st, busy) && strcmp(st, "setup") &&
+                    strcmp(st, "active");
+
+        if (st && !strcmp(st, "failed")) {
+            g_error("migration failed");
+        }
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_error("migration did not finish");
+}
+
+/*
+ * Architectural state survives a migration: registers, latched table
+ * pointers, queue position, fault records; and the destination keeps
+ * working (queued invalidation resumes where it was).
+ */
+static void test_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/xen-viommu-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    QTestState *src = start("q35", "intremap=on,x2apic=on");
+    QTestState *dst;
+    uint32_t regs[0x280 / 4];
+    unsigned i;
+
+    /* Translation on, IR table set and enabled, QI used, a fault logged */
+    wr64(src, RTADDR, ROOT_GPA);
+    wr32(src, GCMD, GCMD_SRTP);
+    wr32(src, GCMD, GCMD_TE);
+    wr64(src, IRTA, 0x400000 | (1 << 11) | 7);
+    wr32(src, GCMD, GCMD_TE | GCMD_SIRTP);
+    wr32(src, GCMD, GCMD_TE | GCMD_IRE);
+    wr32(src, FEDATA, 0x41);
+    wr32(src, FEADDR, 0xfee01000);
+    wr32(src, FEUADDR, 0x100);
+    qi_enable(src);
+    qi_put(src, 0, 0x5 | (1 << 5) | (0x1111ULL << 32), STATUS_GPA);
+    wr64(src, IQT, 1 << 4);
+    /* A bad descriptor: IQE pending across the migration */
+    qi_put(src, 1, 0x7, 0);
+    wr64(src, IQT, 2 << 4);
+    g_assert_cmphex(rd32(src, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    for (i = 0; i < ARRAY_SIZE(regs); i++) {
+        regs[i] = rd32(src, i * 4);
+    }
+
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate', 'arguments': "
+                             "{ 'uri': %s } }", uri);
+    wait_migration(src, "query-migrate", "status", "active");
+    qtest_quit(src);
+
+    dst = qtest_initf("-M q35 -nodefaults -display none "
+                      "-device xen-viommu,intremap=on,x2apic=on "
+                      "-incoming 'exec:cat %s'", file);
+    wait_migration(dst, "query-status", "status", "inmigrate");
+    for (i = 0; i < ARRAY_SIZE(regs); i++) {
+        g_assert_cmphex(rd32(dst, i * 4), ==, regs[i]);
+    }
+    g_assert_cmphex(rd32(dst, GSTS), ==,
+                    GCMD_TE | GCMD_SRTP | GCMD_SIRTP | GCMD_IRE | GCMD_QIE);
+    /* The queue resumes at the bad descriptor once fixed */
+    qi_put(dst, 1, 0x5 | (1 << 5) | (0x2222ULL << 32), STATUS_GPA);
+    wr32(dst, FSTS, FSTS_IQE);
+    wr64(dst, IQT, 2 << 4);
+    g_assert_cmphex(qtest_readl(dst, STATUS_GPA), ==, 0x2222);
+    g_assert_cmphex(rd64(dst, IQH), ==, 2 << 4);
+    qtest_quit(dst);
+    unlink(file);
+}
+
+/* A destination whose properties differ refuses the stream */
+static void test_migration_mismatch(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/xen-viommu-mig2-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    QTestState *src = start("q35", "intremap=on,x2apic=on");
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *cmd = NULL, *err = NULL;
+    g_auto(GStrv) argv = NULL;
+    int status;
+
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate', 'arguments': "
+                             "{ 'uri': %s } }", uri);
+    wait_migration(src, "query-migrate", "status", "active");
+    qtest_quit(src);
+
+    cmd = g_strdup_printf("%s -M q35 -accel qtest -nodefaults -display none "
+                          "-device xen-viommu,intremap=on,x2apic=off "
+                          "-incoming 'exec:cat %s'", qemu, file);
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               NULL, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    g_assert_nonnull(strstr(err, "use the same properties on both sides"));
+    unlink(file);
+}
+
 /* Configuration errors ---------------------------------------------------- */
 
 static void expect_error(const char *args, const char *msg)
@@ -393,5 +509,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/inv/registers", test_register_invalidation);
     qtest_add_func("/xen-viommu/inv/qi-wait-iqe", test_qi_wait_and_iqe);
     qtest_add_func("/xen-viommu/config/errors", test_config_errors);
+    qtest_add_func("/xen-viommu/migration/state", test_migration);
+    qtest_add_func("/xen-viommu/migration/mismatch", test_migration_mismatch);
     return g_test_run();
 }
