@@ -650,6 +650,109 @@ static const LevelCase level_cases[] = {
     { "aw-bits=57", 5, 0x1abcdef12345000ULL },
 };
 
+/* Hostile tables ------------------------------------------------------- */
+
+#define FR_ROOT_ACCESS  0x8
+#define FR_CTX_ACCESS   0x9
+#define OUTSIDE_RAM     0x3ff000000000ULL   /* below HAW, nothing there */
+
+/* The unit keeps working after a hostile setup: a proper one translates */
+static void check_recovers(Env *e)
+{
+    int i;
+
+    for (i = 0; i < NR_FRCD; i++) {
+        wr64(e, FRCD + i * 16 + 8, FRCD_F);
+    }
+    wr32(e, FSTS, 0xff);
+    set_root(e, true);
+    set_context(e, true, 0, false);
+    map4k(e, IOVA_R, GPA_A, PTE_R);
+    map4k(e, IOVA_W, GPA_C, PTE_RW);
+    ram_fill(e, GPA_A, 0x5a);
+    wr64(e, RTADDR, ROOT_GPA);
+    gcmd(e, GCMD_SRTP);
+    wr64(e, 0x28, (1ULL << 63) | (1ULL << 61));     /* global CC inv */
+    wr64(e, IOTLB, (1ULL << 63) | (1ULL << 60));    /* global IOTLB inv */
+    edu_dma(e, false, IOVA_R);
+    edu_dma(e, true, IOVA_W);
+    g_assert_true(ram_has(e, GPA_C, 0x5a));
+    /* No new fault (FRI may still name the old record: PPF is clear) */
+    g_assert_cmphex(rd32(e, FSTS) & 0xff, ==, 0);
+    for (i = 0; i < NR_FRCD; i++) {
+        g_assert_cmphex(rd64(e, FRCD + i * 16 + 8) & FRCD_F, ==, 0);
+    }
+}
+
+/* Root table in the unit's own registers, then beyond RAM */
+static void test_hostile_root(void)
+{
+    Env e;
+    uint64_t hi;
+
+    env_init(&e, "q35", "");
+    e.levels = 4;
+    e.slpt = alloc_table(&e);
+    wr64(&e, RTADDR, BASE);
+    gcmd(&e, GCMD_SRTP);
+    e.gcmd |= GCMD_TE;
+    gcmd(&e, 0);
+    edu_dma(&e, true, IOVA_W);
+    hi = rd64(&e, FRCD + 8);
+    g_assert_cmphex(hi & FRCD_F, ==, FRCD_F);
+    /* VER/CAP read back as a root entry: not present, or a failed read */
+    g_assert_true(((hi >> 32) & 0xff) == FR_ROOT_NP ||
+                  ((hi >> 32) & 0xff) == FR_ROOT_ACCESS);
+    wr64(&e, FRCD + 8, FRCD_F);
+
+    wr64(&e, RTADDR, OUTSIDE_RAM);
+    gcmd(&e, GCMD_SRTP);
+    edu_dma(&e, true, IOVA_W);
+    check_fault(&e, 1, IOVA_W, FR_ROOT_ACCESS, false);
+    check_recovers(&e);
+    env_quit(&e);
+}
+
+/* A root entry whose context table lies outside RAM */
+static void test_hostile_context_table(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    e.levels = 4;
+    e.slpt = alloc_table(&e);
+    qtest_writeq(e.qts, ROOT_GPA, OUTSIDE_RAM | 1);
+    qtest_writeq(e.qts, ROOT_GPA + 8, 0);
+    enable_translation(&e);
+    edu_dma(&e, false, IOVA_R);
+    check_fault(&e, 0, IOVA_R, FR_CTX_ACCESS, true);
+    check_recovers(&e);
+    env_quit(&e);
+}
+
+/* A second-level table pointer outside RAM, and one into MMIO */
+static void test_hostile_page_table(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    /* Top-level entry for IOVA_W points outside RAM */
+    qtest_writeq(e.qts, e.slpt + ((IOVA_W >> 39) & 0x1ff) * 8,
+                 OUTSIDE_RAM | PTE_RW);
+    edu_dma(&e, true, IOVA_W);
+    check_fault(&e, 0, IOVA_W, 0x7, false);
+    /* ... and into the unit's own register page */
+    qtest_writeq(e.qts, e.slpt + ((IOVA_W >> 39) & 0x1ff) * 8,
+                 BASE | PTE_RW);
+    psi_reg(&e, IOVA_W);
+    edu_dma(&e, true, IOVA_W);
+    g_assert_cmphex(rd64(&e, FRCD + 16 + 8) & FRCD_F, ==, FRCD_F);
+    qtest_writeq(e.qts, e.slpt + ((IOVA_W >> 39) & 0x1ff) * 8, 0);
+    check_recovers(&e);
+    env_quit(&e);
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -677,5 +780,10 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/xen-viommu-dma/fault/fpd", test_fpd);
     qtest_add_func("/xen-viommu-dma/machine/pc", test_pc);
+    qtest_add_func("/xen-viommu-dma/hostile/root", test_hostile_root);
+    qtest_add_func("/xen-viommu-dma/hostile/context-table",
+                   test_hostile_context_table);
+    qtest_add_func("/xen-viommu-dma/hostile/page-table",
+                   test_hostile_page_table);
     return g_test_run();
 }
