@@ -567,12 +567,15 @@ static void xvi_realize(DeviceState *dev, Error **errp)
     XenViommuState *s = XEN_VIOMMU(dev);
     PCMachineState *pcms = PC_MACHINE(qdev_get_machine());
 
-    if (!xvi_check_config(s, errp)) {
+    if (!xvi_hyp_realize(s, errp)) {
         return;
+    }
+    if (!xvi_check_config(s, errp)) {
+        goto fail;
     }
     xvi_init_caps(s);
     if (!xvi_dmar_file_init(s, errp)) {
-        return;
+        goto fail;
     }
 
     qemu_mutex_init(&s->lock);
@@ -584,13 +587,35 @@ static void xvi_realize(DeviceState *dev, Error **errp)
     xvi_dma_init(s);
     xvi_ir_init(s);
     pci_setup_iommu(pcms->pcibus, &xvi_pci_iommu_ops, s);
+    return;
+
+fail:
+    xvi_hyp_unrealize(s);
+}
+
+/* Runs before x86-iommu's realize, which resolves intremap=auto */
+static DeviceRealize xvi_parent_realize;
+
+static void xvi_pre_realize(DeviceState *dev, Error **errp)
+{
+    XenViommuState *s = XEN_VIOMMU(dev);
+
+    s->intremap_auto =
+        X86_IOMMU_DEVICE(dev)->intr_supported == ON_OFF_AUTO_AUTO;
+    xvi_parent_realize(dev, errp);
 }
 
 static void xvi_unrealize(DeviceState *dev)
 {
     XenViommuState *s = XEN_VIOMMU(dev);
 
+    xvi_hyp_unrealize(s);
     qemu_mutex_destroy(&s->lock);
+}
+
+static char *xvi_get_hyp_stats(Object *obj, Error **errp)
+{
+    return xvi_hyp_stats_text(XEN_VIOMMU(obj));
 }
 
 /* Migration ---------------------------------------------------------------- */
@@ -650,6 +675,14 @@ static const Property xvi_properties[] = {
                      true),
     DEFINE_PROP_UINT32("iotlb-size", XenViommuState, iotlb_size, 4096),
     DEFINE_PROP_STRING("dmar-file", XenViommuState, dmar_file),
+    DEFINE_PROP_STRING("hypervisor", XenViommuState, hypervisor),
+    DEFINE_PROP_BOOL("x-double-ext-dest-id", XenViommuState,
+                     double_ext_dest_id, false),
+    DEFINE_PROP_BOOL("x-double-ir-entries", XenViommuState,
+                     double_ir_entries, true),
+    DEFINE_PROP_BOOL("x-double-pt-msi-bind-ext", XenViommuState,
+                     double_pt_msi_bind_ext, false),
+    DEFINE_PROP_STRING("x-hyp-stats-file", XenViommuState, hyp_stats_file),
 };
 
 static void xvi_class_init(ObjectClass *klass, void *data)
@@ -661,6 +694,7 @@ static void xvi_class_init(ObjectClass *klass, void *data)
     xvi_reg_map_init();
     x86_class->realize = xvi_realize;
     x86_class->int_remap = xvi_int_remap;
+    device_class_set_parent_realize(dc, xvi_pre_realize, &xvi_parent_realize);
     dc->unrealize = xvi_unrealize;
     rc->phases.hold = xvi_reset_hold;
     dc->vmsd = &xvi_vmstate;
@@ -687,6 +721,18 @@ static void xvi_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "dmar-file",
         "Also write the unit's ACPI DMAR table to this file (for Xen's "
         "acpi_firmware=)");
+    object_class_property_set_description(klass, "hypervisor",
+        "What delivers interrupts: xen (Xen's hypervisor interface), double "
+        "(the tests' stand-in for Xen), none (QEMU's APIC); auto = xen under "
+        "-accel xen, else none");
+    object_class_property_set_description(klass, "x-hyp-stats-file",
+        "Write the hypervisor backend's per-operation counters to this file "
+        "at exit");
+    object_class_property_add_str(klass, "x-hyp-stats", xvi_get_hyp_stats,
+                                  NULL);
+    object_class_property_set_description(klass, "x-hyp-stats",
+        "The hypervisor backend's counters: 'op calls refused errors items' "
+        "lines");
 }
 
 static const TypeInfo xvi_info = {

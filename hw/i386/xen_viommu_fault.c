@@ -35,12 +35,9 @@ void xvi_send_event_msi(XenViommuState *s, const char *which, hwaddr data_reg,
                    ((uint64_t)xvi_get32(s, uaddr_reg) << 32),
         .data = xvi_get32(s, data_reg),
     };
-    APICCommonClass *apic = apic_get_class(NULL);
 
     trace_xen_viommu_event_irq(which, msg.address, msg.data);
-    if (apic && apic->send_msi) {
-        apic->send_msi(&msg);
-    }
+    xvi_deliver_msi(s, msg.address, msg.data);
 }
 
 /* Raise the fault event, or leave it pending while masked */

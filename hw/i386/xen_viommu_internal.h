@@ -14,6 +14,7 @@
 #include "exec/memory.h"
 #include "qemu/thread.h"
 #include "hw/xen/xen_viommu.h"
+#include "hw/xen/xen_viommu_hyp.h"
 #include "xen_viommu_walk.h"
 #include "xen_viommu_iotlb.h"
 #include "xen_viommu_irte.h"
@@ -164,6 +165,13 @@
 /* Output address width of the walk: what a guest may map to. */
 #define XVI_HAW                 46
 
+/* What delivers the unit's interrupts (property "hypervisor") */
+typedef enum XviHypMode {
+    XVI_HYP_NONE,               /* QEMU's APIC, as without Xen */
+    XVI_HYP_XEN,                /* the native backend (libxen) */
+    XVI_HYP_DOUBLE,             /* the hypervisor double (tests, TCG) */
+} XviHypMode;
+
 /* A PCI bus behind the unit and its devices' address spaces. */
 typedef struct XenViommuBus {
     PCIBus *bus;
@@ -236,6 +244,21 @@ struct XenViommuState {
     MemoryRegion ioapic_root;
     MemoryRegion ioapic_sysmem;
     MemoryRegion ioapic_ir;
+
+    /* Hypervisor backing (xen_viommu_xen.c) */
+    char *hypervisor;           /* property: auto, xen, double, none */
+    bool double_ext_dest_id;    /* x-double-* properties */
+    bool double_ir_entries;
+    bool double_pt_msi_bind_ext;
+    char *hyp_stats_file;       /* x-hyp-stats-file: counters at exit */
+    bool intremap_auto;         /* intremap=auto: may be turned off */
+    XviHypMode hyp_mode;
+    XenViommuHyp *hyp;          /* NULL with hypervisor=none */
+    bool hyp_ir;                /* IR entries are pushed to the backend */
+    uint32_t hyp_ir_extent;     /* entries [0, extent) may be present */
+    XenViommuHypIrEntry *hyp_ir_buf;    /* XEN_VIOMMU_IR_MAX_BATCH */
+    QemuMutex hyp_lock;         /* serialises hyp calls; after lock */
+    Notifier hyp_exit;
 };
 
 /* Register access helpers (xen_viommu.c) */
@@ -297,5 +320,15 @@ int xvi_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
 int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,
                  uint16_t sid, uint64_t *out_addr, uint32_t *out_data,
                  bool record_fault);
+
+/* Hypervisor backing (xen_viommu_xen.c) */
+bool xvi_hyp_realize(XenViommuState *s, Error **errp);
+void xvi_hyp_unrealize(XenViommuState *s);
+void xvi_deliver_msi(XenViommuState *s, uint64_t addr, uint32_t data);
+void xvi_hyp_ioapic_msi(XenViommuState *s, uint64_t addr, uint32_t data);
+void xvi_hyp_ir_sync(XenViommuState *s);
+void xvi_hyp_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
+                           unsigned im);
+char *xvi_hyp_stats_text(XenViommuState *s);
 
 #endif /* HW_I386_XEN_VIOMMU_INTERNAL_H */

@@ -30,14 +30,10 @@
 #define XVI_IR_SIZE     0x100000ULL
 #define XVI_IRTE_SIZE   16
 
+/* To QEMU's APIC, or through the hypervisor backend (xen_viommu_xen.c) */
 static void xvi_ir_deliver(XenViommuState *s, uint64_t addr, uint32_t data)
 {
-    MSIMessage msg = { .address = addr, .data = data };
-    APICCommonClass *apic = apic_get_class(NULL);
-
-    if (apic && apic->send_msi) {
-        apic->send_msi(&msg);
-    }
+    xvi_deliver_msi(s, addr, data);
 }
 
 /* Fetch and decode entry @index, through the cache.  Lock held. */
@@ -176,6 +172,14 @@ static MemTxResult xvi_ir_ioapic_write(void *opaque, hwaddr addr,
 {
     XenViommuState *s = opaque;
 
+    if (s->hyp_mode == XVI_HYP_DOUBLE && size == 4) {
+        /*
+         * The IO-APIC is the hypervisor's: its requests are decoded by the
+         * double's vIOAPIC with the entries pushed to it, not here.
+         */
+        xvi_hyp_ioapic_msi(s, XVI_IR_BASE + addr, val);
+        return MEMTX_OK;
+    }
     xvi_ir_request(s, addr, val, size, XVI_IOAPIC_SID);
     return MEMTX_OK;
 }
@@ -213,6 +217,8 @@ void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
     }
     qemu_mutex_unlock(&s->lock);
     x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
+    /* The hypervisor's copy of the entries, for its vIOAPIC */
+    xvi_hyp_ir_invalidate(s, global, index, im);
 }
 
 void xvi_ir_set_table(XenViommuState *s)
@@ -241,6 +247,8 @@ void xvi_ir_reset(XenViommuState *s)
         xvi_iec_invalidate_all(s->iec);
         qemu_mutex_unlock(&s->lock);
     }
+    /* Reset: remapping off in the hypervisor; after migration: reloaded */
+    xvi_hyp_ir_sync(s);
 }
 
 void xvi_ir_init(XenViommuState *s)

@@ -153,6 +153,14 @@ CASES = (
     + _scenarios(INTEL, 'intel-iommu,intremap=on,eim=off',
                  INTEL + ',dma-translation=off', 'ref-intel-')
     + [
+        # make check-slow: every vCPU of a 288-vCPU guest online (APIC IDs
+        # 0..287), which only works with interrupt remapping in x2APIC mode
+        Case('q35-ir-288', '288 vCPUs, all online, IR in x2APIC mode',
+             ['-M', 'q35', '-smp', '288', '-cpu', 'max'], ['-device', XEN],
+             # lpj: skip the per-CPU delay calibration, minutes under TCG
+             'intel_iommu=on lpj=4000000',
+             _e(DISK_OK, ir='x2apic', cpus_online='0-287'),
+             timeout=3600, mem=4096),
         Case('noiommu', 'no IOMMU: no DMAR, no IR, disk still fine',
              Q35, [], 'intel_iommu=on',
              _e(DISK_OK, TWO_CPUS, ir='off', dmar='off', dmar_table='0',
@@ -169,3 +177,46 @@ assert len(_BY_NAME) == len(CASES), 'duplicate case names'
 
 def get(name):
     return _BY_NAME.get(name)
+
+
+# Hypervisor double ------------------------------------------------------------
+# hypervisor=double: interrupts go through the device's hypervisor interface
+# (hw/i386/xen_viommu_xen.c) into the stand-in for Xen.  hyp.* keys are the
+# backend's counters (x-hyp-stats-file, read by xvi_guest.py after QEMU
+# exits).  Every MSI is remapped before inject_msi: a remappable or vector-0
+# message would be refused by the wrapper (refused > 0) or counted by the
+# double as a PIRQ (msi_pirq > 0).  The IO-APIC's remappable RTEs (the serial
+# console's IRQ 4, the timer) are decoded by the double's vIOAPIC with the
+# entries the device pushed (set_ir_entries).
+
+XEN_DOUBLE = XEN + ',hypervisor=double'
+HYP_DOUBLE_OK = {
+    'hyp.backend': 'double',
+    'hyp.inject_msi.calls': gt(0), 'hyp.inject_msi.refused': '0',
+    'hyp.inject_msi.errors': '0', 'hyp.double.msi_pirq': '0',
+    'hyp.set_ir_entries.calls': gt(0), 'hyp.set_ir_entries.items': gt(0),
+    'hyp.set_ir_entries.refused': '0', 'hyp.set_ir_entries.errors': '0',
+    'hyp.double.ioapic_delivered': gt(0),
+}
+
+XEN_DOUBLE_CASES = [
+    Case('xen-double-ir-x2apic',
+         'hypervisor double: IR x2APIC, DMA translated, MSIs via inject_msi, '
+         'IO-APIC via pushed IR entries',
+         Q35, ['-device', XEN_DOUBLE], 'intel_iommu=on',
+         _e(DISK_OK, TWO_CPUS, DMA_ON, HYP_DOUBLE_OK, ir='x2apic')),
+    Case('xen-double-ir-xapic',
+         'hypervisor double: IR without EIM, 8-bit destinations pushed',
+         Q35, ['-device', 'xen-viommu,intremap=on,x2apic=off,hypervisor=double'],
+         'intel_iommu=on',
+         _e(DISK_OK, TWO_CPUS, HYP_DOUBLE_OK, ir='xapic')),
+    Case('xen-double-ir-only',
+         'hypervisor double: dma-translation=off, interrupt remapping only',
+         Q35, ['-device', XEN_DOUBLE + ',dma-translation=off'], 'intel_iommu=on',
+         _e(DISK_OK, TWO_CPUS, HYP_DOUBLE_OK, ir='x2apic', dmar='off',
+            dma_translation='off', iommu_groups='0')),
+]
+
+CASES = CASES + XEN_DOUBLE_CASES
+_BY_NAME = {c.name: c for c in CASES}
+assert len(_BY_NAME) == len(CASES), 'duplicate case names'

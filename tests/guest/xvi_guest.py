@@ -252,15 +252,52 @@ def check(case, results, guest_dir):
     return fails
 
 
+def read_hyp_stats(path):
+    """The xen-viommu x-hyp-stats-file written at QEMU's exit -> dict:
+    'op calls refused errors items' lines give hyp.OP.calls etc., 'key value'
+    lines (backend, double.*) give hyp.KEY."""
+    out = {}
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        w = line.split()
+        if len(w) == 5:
+            for k, v in zip(('calls', 'refused', 'errors', 'items'), w[1:]):
+                out['hyp.%s.%s' % (w[0], k)] = v
+        elif len(w) == 2:
+            out['hyp.' + w[0]] = w[1]
+    return out
+
+
+def _with_hyp_stats(device_args, path):
+    """Add x-hyp-stats-file=PATH to the xen-viommu -device argument."""
+    return [a + ',x-hyp-stats-file=' + path if a.startswith('xen-viommu') else a
+            for a in _args(device_args)]
+
+
 def run_case(qemu, guest_dir, case, log_path=None):
     """Boot a cases.Case; returns (ok, reason, seconds, results, log)."""
+    import tempfile
     append = case.append
     if case.read_mib:
         append += ' xvi.read_mib=%d' % case.read_mib
-    results, log, rc = boot(qemu, case.machine, case.device, append,
+    device = case.device
+    stats_dir = None
+    # hyp.* expectations: the device's hypervisor counters, read after exit
+    if any(k.startswith('hyp.') for k in case.expect):
+        stats_dir = tempfile.TemporaryDirectory(prefix='xvi-hyp-')
+        stats_path = os.path.join(stats_dir.name, 'stats.txt')
+        device = _with_hyp_stats(device, stats_path)
+    results, log, rc = boot(qemu, case.machine, device, append,
                             timeout=case.timeout, log_path=log_path,
                             guest_dir=guest_dir, mem=case.mem,
                             disk_opts=case.disk_opts)
+    if stats_dir:
+        results.update(read_hyp_stats(stats_path))
+        stats_dir.cleanup()
     if 'dmar_iasl' in case.expect:
         results['dmar_iasl'] = iasl_check(results.get('_dmar'))
     fails = check(case, results, guest_dir)

@@ -476,6 +476,33 @@ static void expect_error(const char *args, const char *msg)
     }
 }
 
+/* hypervisor=double realizes under -accel qtest; its counters are there */
+static void test_hypervisor_double(void)
+{
+    QTestState *qts = qtest_init("-M q35 -nodefaults -display none "
+                                 "-device xen-viommu,id=viommu,intremap=on,"
+                                 "hypervisor=double");
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': '/machine/peripheral/viommu', "
+                           "'property': 'x-hyp-stats' } }");
+    const char *text = qdict_get_str(rsp, "return");
+
+    g_assert_true(g_str_has_prefix(text, "backend double\n"));
+    g_assert_nonnull(strstr(text, "\nset_ir_entries "));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+
+    /* Without a backend: the same property says so */
+    qts = qtest_init("-M q35 -nodefaults -display none "
+                     "-device xen-viommu,id=viommu,hypervisor=none");
+    rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
+                    "{ 'path': '/machine/peripheral/viommu', "
+                    "'property': 'x-hyp-stats' } }");
+    g_assert_cmpstr(qdict_get_str(rsp, "return"), ==, "backend none\n");
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 static void test_config_errors(void)
 {
     expect_error("-device xen-viommu,intremap=off,x2apic=on",
@@ -491,6 +518,18 @@ static void test_config_errors(void)
                  "need interrupt remapping in x2APIC mode");
     expect_error("-device xen-viommu -device xen-viommu",
                  "multiple vIOMMUs");
+    /* Hypervisor backing (hw/i386/xen_viommu_xen.c) */
+    expect_error("-device xen-viommu,hypervisor=xen",
+                 "hypervisor=xen needs QEMU to run as Xen's device model");
+    expect_error("-device xen-viommu,hypervisor=double,intremap=on,"
+                 "x-double-ir-entries=off",
+                 "intremap=on needs the hypervisor's IR-entries operation");
+    expect_error("-smp 1,sockets=2,cores=256,maxcpus=512 "
+                 "-device xen-viommu,hypervisor=double",
+                 "8-bit destinations only");
+    expect_error("-device xen-viommu,hypervisor=hyperv",
+                 "is not one of auto, xen, double, none");
+    test_hypervisor_double();
 }
 
 int main(int argc, char **argv)
