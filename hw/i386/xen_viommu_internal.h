@@ -259,6 +259,9 @@ struct XenViommuState {
     XenViommuHypIrEntry *hyp_ir_buf;    /* XEN_VIOMMU_IR_MAX_BATCH */
     QemuMutex hyp_lock;         /* serialises hyp calls; after lock */
     Notifier hyp_exit;
+
+    /* Passthrough MSI bindings (xen_viommu_pt.c), under the BQL */
+    QLIST_HEAD(, XenViommuPtMsi) pt_msis;
 };
 
 /* Register access helpers (xen_viommu.c) */
@@ -330,5 +333,10 @@ void xvi_hyp_ir_sync(XenViommuState *s);
 void xvi_hyp_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
                            unsigned im);
 char *xvi_hyp_stats_text(XenViommuState *s);
+
+/* Passthrough MSI bindings (xen_viommu_pt.c) */
+void xvi_pt_msi_refresh(XenViommuState *s, bool global, uint32_t index,
+                        unsigned im);
+void xvi_pt_msi_detach_all(XenViommuState *s);
 
 #endif /* HW_I386_XEN_VIOMMU_INTERNAL_H */

@@ -12,7 +12,7 @@
  * guest's interrupt remapping table through the interrupt-entry cache
  * (decoding in xen_viommu_irte.c); the result is delivered as a
  * compatibility-format message.  Consumers holding derived state (QEMU's
- * IO-APIC, KVM routes, later the Xen bindings) hear about every change
+ * IO-APIC, KVM routes, passthrough MSI bindings) hear about every change
  * through the x86-iommu IEC notifiers.
  */
 
@@ -219,6 +219,8 @@ void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
     x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
     /* The hypervisor's copy of the entries, for its vIOAPIC */
     xvi_hyp_ir_invalidate(s, global, index, im);
+    /* Passthrough devices' bindings (IRE/CFI and SIRTP come here too) */
+    xvi_pt_msi_refresh(s, global, index, im);
 }
 
 void xvi_ir_set_table(XenViommuState *s)
@@ -249,6 +251,7 @@ void xvi_ir_reset(XenViommuState *s)
     }
     /* Reset: remapping off in the hypervisor; after migration: reloaded */
     xvi_hyp_ir_sync(s);
+    xvi_pt_msi_refresh(s, true, 0, 0);
 }
 
 void xvi_ir_init(XenViommuState *s)

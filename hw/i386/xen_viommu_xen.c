@@ -287,11 +287,14 @@ char *xvi_hyp_stats_text(XenViommuState *s)
                                "double.ioapic_blocked %" PRIu64 "\n"
                                "double.ir_present %u\n"
                                "double.ir_enabled %d\n"
-                               "double.ir_block_compat %d\n",
+                               "double.ir_block_compat %d\n"
+                               "double.pirq_delivered %" PRIu64 "\n"
+                               "double.pt_bound %u\n",
                                ds.msi_delivered, ds.msi_pirq,
                                ds.ioapic_delivered, ds.ioapic_blocked,
                                ds.ir_present, ds.ir_enabled,
-                               ds.ir_block_compat);
+                               ds.ir_block_compat, ds.pirq_delivered,
+                               ds.pt_bound);
     }
     qemu_mutex_unlock(&s->hyp_lock);
     return g_string_free(out, false);
@@ -444,6 +447,9 @@ fail:
 
 void xvi_hyp_unrealize(XenViommuState *s)
 {
+    if (s->hyp) {
+        xvi_pt_msi_detach_all(s);
+    }
     if (s->hyp_exit.notify) {
         qemu_remove_exit_notifier(&s->hyp_exit);
         s->hyp_exit.notify = NULL;

@@ -16,6 +16,7 @@
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
+#include "qobject/qdict.h"
 #include "standard-headers/linux/pci_regs.h"
 
 #define BASE        0xfed90000ULL
@@ -288,6 +289,189 @@ static void iec_inv_global(Ctx *c)
     qi_submit(c, 4, 0);
 }
 
+/*
+ * Passthrough-like device (x-xen-viommu-pt-testdev): its MSI is bound to a
+ * pirq in the hypervisor double through the unit, and raised by the double
+ */
+#define PT_SLOT         5
+#define PT_SID          (PT_SLOT << 3)
+#define PT_FIRE         0x00
+#define PT_RESULT       0x04
+#define PT_BOUND        0x08
+
+typedef struct {
+    QPCIDevice *dev;
+    QPCIBar bar;
+    uint8_t msi;
+} PtDev;
+
+static void pt_start(Ctx *c, PtDev *pt)
+{
+    start(c, "-smp 2", "id=viommu,intremap=on,x2apic=off,hypervisor=double "
+          "-device x-xen-viommu-pt-testdev,addr=" stringify(PT_SLOT) ".0");
+    pt->dev = qpci_device_find(c->bus, QPCI_DEVFN(PT_SLOT, 0));
+    g_assert_nonnull(pt->dev);
+    qpci_device_enable(pt->dev);
+    pt->bar = qpci_iomap(pt->dev, 0, NULL);
+    pt->msi = qpci_find_capability(pt->dev, PCI_CAP_ID_MSI, 0);
+    g_assert_cmpuint(pt->msi, !=, 0);
+}
+
+/* Program the (64-bit) MSI capability with remappable handle @handle */
+static void pt_msi_handle(PtDev *pt, uint32_t handle)
+{
+    qpci_config_writel(pt->dev, pt->msi + PCI_MSI_ADDRESS_LO,
+                       0xfee00000u | (handle & 0x7fff) << 5 | 1u << 4 |
+                       ((handle >> 15) & 1) << 2);
+    qpci_config_writel(pt->dev, pt->msi + PCI_MSI_ADDRESS_HI, 0);
+    qpci_config_writew(pt->dev, pt->msi + PCI_MSI_DATA_64, 0);
+}
+
+static void pt_msi_enable(PtDev *pt, bool on)
+{
+    uint16_t flags = qpci_config_readw(pt->dev, pt->msi + PCI_MSI_FLAGS);
+
+    qpci_config_writew(pt->dev, pt->msi + PCI_MSI_FLAGS,
+                       on ? flags | PCI_MSI_FLAGS_ENABLE :
+                       flags & ~PCI_MSI_FLAGS_ENABLE);
+}
+
+/* Ask the double to raise the device's pirq; its result */
+static int32_t pt_fire(PtDev *pt)
+{
+    qpci_io_writel(pt->dev, pt->bar, PT_FIRE, 1);
+    return (int32_t)qpci_io_readl(pt->dev, pt->bar, PT_RESULT);
+}
+
+/* A counter of the unit's x-hyp-stats: "@name <v>" or "@name <calls> ..." */
+static uint64_t hyp_stat(Ctx *c, const char *name, int field)
+{
+    QDict *rsp = qtest_qmp(c->qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': '/machine/peripheral/viommu', "
+                           "'property': 'x-hyp-stats' } }");
+    g_auto(GStrv) lines = g_strsplit(qdict_get_str(rsp, "return"), "\n", -1);
+    uint64_t val = UINT64_MAX;
+    int i;
+
+    for (i = 0; lines[i]; i++) {
+        g_auto(GStrv) words = g_strsplit(lines[i], " ", -1);
+
+        if (words[0] && !strcmp(words[0], name)) {
+            g_assert_cmpint(g_strv_length(words), >, field);
+            val = g_ascii_strtoull(words[field + 1], NULL, 10);
+        }
+    }
+    qobject_unref(rsp);
+    if (val == UINT64_MAX) {
+        g_error("no %s in x-hyp-stats", name);
+    }
+    return val;
+}
+
+/* Per-operation counters: calls refused errors items */
+#define ST_CALLS    0
+#define ST_REFUSED  1
+#define ST_ERRORS   2
+
+static void assert_pt_no_errors(Ctx *c)
+{
+    g_assert_cmpuint(hyp_stat(c, "bind_pt_msi", ST_ERRORS), ==, 0);
+    g_assert_cmpuint(hyp_stat(c, "bind_pt_msi", ST_REFUSED), ==, 0);
+    g_assert_cmpuint(hyp_stat(c, "unbind_pt_msi", ST_ERRORS), ==, 0);
+    g_assert_cmpuint(hyp_stat(c, "unbind_pt_msi", ST_REFUSED), ==, 0);
+}
+
+/*
+ * The binding follows the IRTE: bound with the translated message, bound
+ * again (old binding unbound with the values it was made with) after an
+ * invalidation, unbound with a fault when the entry goes away, unbound when
+ * the guest disables MSI.
+ */
+static void test_pt_msi(void)
+{
+    Ctx c;
+    PtDev pt;
+
+    pt_start(&c, &pt);
+    ir_enable(&c, false, 0);
+
+    /* Bind: IRTE 6 -> vector 0xa1 at APIC ID 1 */
+    irte_set(&c, 6, irte_xapic(1, 0xa1), IRTE_SVT_SID | PT_SID);
+    pt_msi_handle(&pt, 6);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 0);
+    pt_msi_enable(&pt, true);
+    g_assert_cmpuint(qpci_io_readl(pt.dev, pt.bar, PT_BOUND), ==, 1);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 1);
+    g_assert_cmpuint(hyp_stat(&c, "bind_pt_msi", ST_CALLS), ==, 1);
+    g_assert_cmpint(pt_fire(&pt), ==, 0);
+    g_assert_true(lapic_irr_has(&c, 1, 0xa1));
+    g_assert_false(lapic_irr_has(&c, 0, 0xa1));
+    g_assert_cmpuint(hyp_stat(&c, "double.pirq_delivered", 0), ==, 1);
+    /* Through the binding only: nothing was injected as an MSI */
+    g_assert_cmpuint(hyp_stat(&c, "double.msi_delivered", 0), ==, 0);
+
+    /* Invalidating another entry leaves the binding alone */
+    iec_inv_index(&c, 2, 0);
+    g_assert_cmpuint(hyp_stat(&c, "bind_pt_msi", ST_CALLS), ==, 1);
+
+    /* Rebind: vector 0xa2 at APIC ID 0 after invalidating entries 4-7 */
+    irte_set(&c, 6, irte_xapic(0, 0xa2), IRTE_SVT_SID | PT_SID);
+    iec_inv_index(&c, 4, 2);
+    g_assert_cmpuint(hyp_stat(&c, "unbind_pt_msi", ST_CALLS), ==, 1);
+    g_assert_cmpuint(hyp_stat(&c, "bind_pt_msi", ST_CALLS), ==, 2);
+    g_assert_cmpint(pt_fire(&pt), ==, 0);
+    g_assert_true(lapic_irr_has(&c, 0, 0xa2));
+    g_assert_false(lapic_irr_has(&c, 1, 0xa2));
+    assert_pt_no_errors(&c);
+    assert_no_fault(&c);
+
+    /* Not present: unbound, the fault recorded, nothing delivered */
+    irte_set(&c, 6, irte_xapic(1, 0xa3) & ~IRTE_P, 0);
+    iec_inv_global(&c);
+    g_assert_cmpuint(qpci_io_readl(pt.dev, pt.bar, PT_BOUND), ==, 0);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 0);
+    g_assert_cmpuint(hyp_stat(&c, "unbind_pt_msi", ST_CALLS), ==, 2);
+    {
+        uint64_t lo = 0, hi = 0;
+
+        take_fault(&c, &lo, &hi);
+        g_assert_cmphex((hi >> 32) & 0xff, ==, FR_NP);
+        g_assert_cmphex(hi & 0xffff, ==, PT_SID);
+        g_assert_cmphex(lo >> 48, ==, 6);
+    }
+    g_assert_cmpint(pt_fire(&pt), ==, -ENOENT);
+    g_assert_false(lapic_irr_has(&c, 0, 0xa3));
+    g_assert_false(lapic_irr_has(&c, 1, 0xa3));
+
+    /* Present again: bound again */
+    irte_set(&c, 6, irte_xapic(1, 0xa4), 0);
+    iec_inv_index(&c, 6, 0);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 1);
+    g_assert_cmpint(pt_fire(&pt), ==, 0);
+    g_assert_true(lapic_irr_has(&c, 1, 0xa4));
+
+    /* Disable MSI: unbound with the values bound */
+    pt_msi_enable(&pt, false);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 0);
+    g_assert_cmpuint(hyp_stat(&c, "unbind_pt_msi", ST_CALLS), ==, 3);
+    g_assert_cmpint(pt_fire(&pt), ==, -ENOENT);
+
+    /* IRE off: the remappable message cannot be bound; on: bound again */
+    pt_msi_enable(&pt, true);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 1);
+    c.gcmd &= ~GCMD_IRE;
+    command(&c, 0);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 0);
+    c.gcmd |= GCMD_IRE;
+    command(&c, 0);
+    g_assert_cmpuint(hyp_stat(&c, "double.pt_bound", 0), ==, 1);
+
+    assert_pt_no_errors(&c);
+    assert_no_fault(&c);
+    g_free(pt.dev);
+    stop(&c);
+}
+
 /* Tests ------------------------------------------------------------------- */
 
 /* xAPIC mode: 8-bit destination in IRTE bits 47:40 */
@@ -532,5 +716,6 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/ir/cfi-xapic", test_cfi_xapic);
     qtest_add_func("/xen-viommu/ir/x2apic-dest", test_x2apic_dest);
     qtest_add_func("/xen-viommu/ir/disabled", test_ir_disabled);
+    qtest_add_func("/xen-viommu/ir/pt-msi", test_pt_msi);
     return g_test_run();
 }

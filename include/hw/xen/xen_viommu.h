@@ -34,4 +34,42 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
                            struct BIOSLinker *linker, const char *oem_id,
                            const char *oem_table_id);
 
+/*
+ * MSI bindings of passthrough devices (hw/i386/xen_viommu_pt.c).
+ *
+ * A passthrough device's MSI or MSI-X vector is delivered by Xen through a
+ * pirq binding.  With a unit that remaps interrupts, the binding is made
+ * through it: the guest's message is translated, the translated gvec and
+ * gflags are bound, and the unit re-binds on every interrupt-entry-cache
+ * invalidation, IRE/CFI and SIRTP change.  Callers hold the BQL.
+ */
+typedef struct XenViommuPtMsi XenViommuPtMsi;
+
+/*
+ * A binding of machine @pirq for requester @sid (the device's BDF as the
+ * guest sees it), MSI-X table at @gtable (0 for MSI).  Nothing is bound
+ * until the first update.  NULL when @s cannot remap passthrough MSIs
+ * (interrupt remapping off, or no hypervisor backend).
+ */
+XenViommuPtMsi *xen_viommu_pt_msi_new(XenViommuState *s, uint16_t sid,
+                                      uint32_t pirq, uint64_t gtable);
+/*
+ * The guest programmed (@addr, @data), @masked or not.  Returns 0 when
+ * bound, 1 when left unbound because of the guest's configuration (blocked
+ * by the unit, which records the fault, or not expressible to Xen), or a
+ * negative errno when the hypervisor failed.
+ */
+int xen_viommu_pt_msi_update(XenViommuPtMsi *b, uint64_t addr, uint32_t data,
+                             bool masked);
+/* Unbind with the values bound, then free: the unbind result; @b may be NULL */
+int xen_viommu_pt_msi_free(XenViommuPtMsi *b);
+bool xen_viommu_pt_msi_bound(const XenViommuPtMsi *b);
+/*
+ * The compatibility-format message @s turns (@addr, @data) from @sid into,
+ * without recording a fault: 0, or -EINVAL when blocked.
+ */
+int xen_viommu_pt_msi_translate(XenViommuState *s, uint16_t sid,
+                                uint64_t addr, uint32_t data,
+                                uint64_t *out_addr, uint32_t *out_data);
+
 #endif /* HW_XEN_XEN_VIOMMU_H */
