@@ -27,7 +27,7 @@ init=$repo/tests/guest/init
 self=$here/$(basename "$0")
 busybox=/bin/busybox
 # Root modules the guest needs; their dependencies are added from modinfo.
-want_mods="virtio_pci virtio_blk"
+want_mods="virtio_pci virtio_blk nvme"
 disk_mib=16
 disk_seed=xen-viommu-guest-disk-v1
 
