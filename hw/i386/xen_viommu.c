@@ -507,10 +507,12 @@ static bool xvi_check_config(XenViommuState *s, Error **errp)
                    "aligned and below 4 GiB", s->base);
         return false;
     }
-    if (s->iotlb_size < 16 || s->iotlb_size > 1024 * 1024) {
+    if ((s->iotlb_size && s->iotlb_size < 16) ||
+        s->iotlb_size > 1024 * 1024) {
         error_setg(errp, "xen-viommu: iotlb-size=%u is out of range",
                    s->iotlb_size);
-        error_append_hint(errp, "Use a value between 16 and 1048576.\n");
+        error_append_hint(errp, "Use 0 (no IOTLB) or a value between 16 "
+                          "and 1048576.\n");
         return false;
     }
 
@@ -675,6 +677,7 @@ static const Property xvi_properties[] = {
                      true),
     DEFINE_PROP_UINT32("iotlb-size", XenViommuState, iotlb_size, 4096),
     DEFINE_PROP_STRING("dmar-file", XenViommuState, dmar_file),
+    DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
     DEFINE_PROP_STRING("hypervisor", XenViommuState, hypervisor),
     DEFINE_PROP_BOOL("x-double-ext-dest-id", XenViommuState,
                      double_ext_dest_id, false),

@@ -41,10 +41,14 @@ static void xvi_dma_fault(XenViommuState *s, XenViommuDevAS *d, int reason,
     xvi_fault_record(s, xvi_dev_sid(d), reason, addr, flag & IOMMU_WO);
 }
 
-/* Context entry for @d, from the cache when it is current.  Lock held. */
+/*
+ * Context entry for @d, from the cache when it is current.  Lock held.
+ * Only valid entries are cached: without caching mode software need not
+ * invalidate when it makes a root or context entry present.
+ */
 static int xvi_dev_context(XenViommuState *s, XenViommuDevAS *d)
 {
-    if (d->ctx_gen != s->ctx_gen) {
+    if (d->ctx_gen != s->ctx_gen || d->ctx_fault) {
         memset(&d->ctx, 0, sizeof(d->ctx));
         d->ctx_fault = xvi_context_lookup(&s->walk_cfg, xvi_read_guest, s,
                                           s->root_table, pci_bus_num(d->bus),
@@ -52,6 +56,30 @@ static int xvi_dev_context(XenViommuState *s, XenViommuDevAS *d)
         d->ctx_gen = s->ctx_gen;
     }
     return d->ctx_fault;
+}
+
+/*
+ * x-iotlb-verify: walk again on every IOTLB hit and report a cached
+ * translation the guest's tables no longer hold without an invalidation.
+ * A debugging aid for telling guest driver bugs from cache bugs.
+ */
+static void xvi_iotlb_verify(XenViommuState *s, XenViommuDevAS *d,
+                             uint64_t addr, unsigned access,
+                             const XviTranslation *cached)
+{
+    XviTranslation t = { 0 };
+    int fault = xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,
+                            access, &t);
+
+    if (t.perm != cached->perm || t.gpa != cached->gpa ||
+        t.mask != cached->mask) {
+        qemu_log("xen-viommu: stale IOTLB entry: sid 0x%04x did %u iova "
+                 "0x%" PRIx64 ": cached gpa 0x%" PRIx64 " perm %u mask 0x%"
+                 PRIx64 ", tables say gpa 0x%" PRIx64 " perm %u mask 0x%"
+                 PRIx64 " (walk fault %d)\n", xvi_dev_sid(d), d->ctx.did,
+                 addr, cached->gpa, cached->perm, cached->mask, t.gpa,
+                 t.perm, t.mask, fault);
+    }
 }
 
 static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
@@ -89,7 +117,11 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
         goto out;
     }
 
-    if (!xvi_iotlb_lookup(s->iotlb, d->ctx.did, addr, &t)) {
+    if (xvi_iotlb_lookup(s->iotlb, d->ctx.did, addr, &t)) {
+        if (unlikely(s->iotlb_verify)) {
+            xvi_iotlb_verify(s, d, addr, access, &t);
+        }
+    } else {
         trace_xen_viommu_iotlb_miss(xvi_dev_sid(d), d->ctx.did, addr);
         memset(&t, 0, sizeof(t));
         fault = xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,

@@ -206,6 +206,7 @@ struct XenViommuState {
     bool caching_mode;
     bool dma_translation;
     uint32_t iotlb_size;
+    bool iotlb_verify;
     char *dmar_file;
     Notifier dmar_file_done;
 

@@ -302,10 +302,119 @@ static void test_flush_pages_cost(void)
     xvi_iotlb_free(tlb);
 }
 
+/*
+ * Random operations against a reference model: whatever the LRU evicts, a
+ * hit must always return a translation the model still holds, i.e. one
+ * that was inserted and not flushed since.
+ */
+typedef struct ModelEntry {
+    uint16_t did;
+    uint8_t level;
+    uint64_t iova;
+    uint64_t gpa;
+    uint8_t perm;
+    bool live;
+} ModelEntry;
+
+#define MODEL_MAX 4096
+
+static ModelEntry *model_find(ModelEntry *m, unsigned n, uint16_t did,
+                              unsigned level, uint64_t iova)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if (m[i].live && m[i].did == did && m[i].level == level &&
+            m[i].iova == iova) {
+            return &m[i];
+        }
+    }
+    return NULL;
+}
+
+static void test_random_model(void)
+{
+    ModelEntry *m = g_new0(ModelEntry, MODEL_MAX);
+    XviIotlb *tlb = xvi_iotlb_new(16);
+    GRand *rnd = g_rand_new_with_seed(1234);
+    unsigned n = 0, op;
+
+    for (op = 0; op < 200000; op++) {
+        unsigned r = g_rand_int_range(rnd, 0, 100);
+        uint16_t did = g_rand_int_range(rnd, 1, 4);
+        unsigned level = g_rand_int_range(rnd, 0, 10) ? 1 : 2;
+        uint64_t span = level == 1 ? SZ_4K : SZ_2M;
+        uint64_t iova = 0xff000000ULL +
+                        (uint64_t)g_rand_int_range(rnd, 0, 64) * SZ_4K;
+        XviTranslation t;
+
+        iova &= ~(span - 1);
+        if (r < 45) {
+            ModelEntry *e = model_find(m, n, did, level, iova);
+            uint8_t perm = g_rand_int_range(rnd, 1, 4);
+            uint64_t gpa = (uint64_t)g_rand_int_range(rnd, 1, 1 << 20) * span;
+
+            for (unsigned i = 0; !e && i < n; i++) {
+                e = m[i].live ? NULL : &m[i];
+            }
+            if (!e) {
+                g_assert_cmpuint(n, <, MODEL_MAX);
+                e = &m[n++];
+            }
+            *e = (ModelEntry) { did, level, iova, gpa, perm, true };
+            t = tr(iova, gpa, level, perm);
+            xvi_iotlb_insert(tlb, did, &t);
+        } else if (r < 85) {
+            uint64_t a = 0xff000000ULL +
+                         (uint64_t)g_rand_int_range(rnd, 0, 64) * SZ_4K;
+
+            if (xvi_iotlb_lookup(tlb, did, a, &t)) {
+                ModelEntry *e = model_find(m, n, did, t.level, t.iova);
+
+                g_assert_nonnull(e);
+                g_assert_cmphex(e->gpa, ==, t.gpa);
+                g_assert_cmpuint(e->perm, ==, t.perm);
+                g_assert_cmphex(a & ~t.mask, ==, t.iova);
+            }
+        } else if (r < 97) {
+            unsigned am = g_rand_int_range(rnd, 0, 12);
+            uint64_t a = 0xff000000ULL +
+                         (uint64_t)g_rand_int_range(rnd, 0, 64) * SZ_4K;
+            uint64_t first = a & ~((SZ_4K << am) - 1);
+            uint64_t last = first + (SZ_4K << am) - 1;
+            unsigned i;
+
+            xvi_iotlb_flush_pages(tlb, did, a, am);
+            for (i = 0; i < n; i++) {
+                uint64_t sz = m[i].level == 1 ? SZ_4K : SZ_2M;
+
+                if (m[i].live && m[i].did == did && m[i].iova <= last &&
+                    m[i].iova + sz - 1 >= first) {
+                    m[i].live = false;
+                }
+            }
+        } else {
+            unsigned i;
+
+            xvi_iotlb_flush_domain(tlb, did);
+            for (i = 0; i < n; i++) {
+                if (m[i].did == did) {
+                    m[i].live = false;
+                }
+            }
+        }
+        g_assert_cmpuint(xvi_iotlb_count(tlb), <=, 16);
+    }
+    g_rand_free(rnd);
+    xvi_iotlb_free(tlb);
+    g_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/xen-viommu/iotlb/hit-miss", test_hit_miss);
+    g_test_add_func("/xen-viommu/iotlb/random-model", test_random_model);
     g_test_add_func("/xen-viommu/iotlb/superpage", test_superpage);
     g_test_add_func("/xen-viommu/iotlb/lru-eviction", test_lru_eviction);
     g_test_add_func("/xen-viommu/iotlb/flush-domain", test_flush_domain);
