@@ -33,8 +33,10 @@ all: $(BUILD_DIR)/config.mk
 	@$(NINJA) -C $(QEMU_BUILD) $(NINJA_TARGETS)
 	@sh scripts/link-firmware.sh $(QEMU_BUILD)
 
+# Re-running configure keeps a sanitizer build a sanitizer build
 $(BUILD_DIR)/config.mk: configure scripts/install-deps.sh scripts/overlay.sh
-	./configure --build-dir=$(BUILD_DIR)
+	./configure --build-dir=$(BUILD_DIR) \
+		$(if $(filter yes,$(SANITIZERS)),--enable-sanitizers)
 
 guest: $(BUILD_DIR)/config.mk
 	@sh scripts/guest-image.sh $(GUEST_DIR) $(CACHE_DIR)
