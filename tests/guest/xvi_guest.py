@@ -91,7 +91,16 @@ def qemu_command(qemu, machine_args, device_args, append_extra='', guest_dir=Non
     disk_dev = DISK_DEVICE + (',' + disk_opts if disk_opts else '')
     # -nodefaults: q35's default CD-ROM on its AHCI controller makes SeaBIOS
     # wait ~30 s under TCG; it also drops the default VGA and NIC.
-    return ([qemu, '-accel', 'tcg', '-nographic', '-nodefaults',
+    # A case may pick its own TCG options: '-accel tcg,thread=single' in
+    # its machine args replaces the default.
+    accel = 'tcg'
+    margs = list(_args(machine_args))
+    if '-accel' in margs:
+        i = margs.index('-accel')
+        accel = margs[i + 1]
+        del margs[i:i + 2]
+    machine_args = margs
+    return ([qemu, '-accel', accel, '-nographic', '-nodefaults',
              '-serial', 'mon:stdio', '-no-reboot', '-m', str(mem),
              '-L', '/usr/share/seabios', '-L', '/usr/share/qemu']
             + _args(machine_args) + _args(device_args) + _args(extra_args)
