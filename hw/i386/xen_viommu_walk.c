@@ -272,6 +272,7 @@ typedef struct RangeWalk {
     uint64_t start, end;
     XviLeafFn *fn;
     void *fn_opaque;
+    unsigned tables_left;       /* XVI_WALK_RANGE_MAX_TABLES budget */
     uint64_t buf[XVI_MAX_LEVELS][XVI_ENTRIES];
 } RangeWalk;
 
@@ -290,6 +291,15 @@ static int walk_table(RangeWalk *rw, uint64_t table, unsigned level,
 
     first = (MAX(rw->start, base) - base) >> shift;
     stop = (MIN(rw->end, last) - base) >> shift;
+
+    /*
+     * Tables may be shared or refer to themselves, so the number of tables
+     * visited is not bounded by the guest's memory: the budget is.
+     */
+    if (!rw->tables_left) {
+        return -XVI_FR_PT_ACCESS;
+    }
+    rw->tables_left--;
 
     /* One read for the slice of the table the range needs */
     if (!rw->read(rw->opaque, table + first * sizeof(uint64_t), &ent[first],
@@ -363,6 +373,7 @@ int xvi_sl_walk_range(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
     rw->end = end;
     rw->fn = fn;
     rw->fn_opaque = fn_opaque;
+    rw->tables_left = XVI_WALK_RANGE_MAX_TABLES;
     return walk_table(rw, ce->slptptr & XVI_PAGE_MASK, ce->levels, 0,
                       XVI_PERM_READ | XVI_PERM_WRITE);
 }

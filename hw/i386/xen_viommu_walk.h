@@ -108,7 +108,12 @@ int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
  * Only multi-level contexts (tt == 0) can be walked; others give
  * -XVI_FR_CTX_INVALID.  @fn should return a positive value to stop, so it
  * cannot be mistaken for a fault.
+ *
+ * At most XVI_WALK_RANGE_MAX_TABLES tables are read in one call (enough
+ * for 32 GiB mapped with 4 KiB pages); a walk that needs more (shared or
+ * self-referencing tables) stops with -XVI_FR_PT_ACCESS.
  */
+#define XVI_WALK_RANGE_MAX_TABLES 16384
 typedef int XviLeafFn(void *opaque, const XviTranslation *t);
 int xvi_sl_walk_range(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
                       const XviContextEntry *ce, uint64_t start, uint64_t end,

@@ -5,131 +5,11 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Tables are built in a fake guest memory: a buffer at MEM_BASE whose read
- * callback fails for anything outside it, like unbacked guest memory.
+ * Tables are built in a fake guest memory (xen-viommu-fake-mem.h).
  */
 
 #include "qemu/osdep.h"
-#include "qemu/bswap.h"
-#include "qemu/bitops.h"
-#include "hw/i386/xen_viommu_walk.h"
-
-#define MEM_BASE 0x100000ULL
-#define MEM_PAGES 256
-#define MEM_SIZE (MEM_PAGES * 4096ULL)
-#define OUTSIDE 0x80000000ULL       /* a guest address that is not backed */
-
-#define PTE_R BIT_ULL(0)
-#define PTE_W BIT_ULL(1)
-#define PTE_RW (PTE_R | PTE_W)
-#define PTE_PS BIT_ULL(7)
-
-#define SZ_2M 0x200000ULL
-#define SZ_1G 0x40000000ULL
-
-typedef struct Mem {
-    uint8_t *buf;
-    unsigned next_page;
-    unsigned reads;
-} Mem;
-
-static bool mem_read(void *opaque, uint64_t addr, void *buf, size_t len)
-{
-    Mem *m = opaque;
-
-    m->reads++;
-    if (addr < MEM_BASE || addr - MEM_BASE > MEM_SIZE ||
-        len > MEM_SIZE - (addr - MEM_BASE)) {
-        return false;
-    }
-    memcpy(buf, m->buf + (addr - MEM_BASE), len);
-    return true;
-}
-
-static void mem_init(Mem *m)
-{
-    m->buf = g_malloc0(MEM_SIZE);
-    m->next_page = 0;
-    m->reads = 0;
-}
-
-static void mem_fini(Mem *m)
-{
-    g_free(m->buf);
-}
-
-/* A zeroed 4 KiB page of fake guest memory; returns its address. */
-static uint64_t alloc_page(Mem *m)
-{
-    g_assert_cmpuint(m->next_page, <, MEM_PAGES);
-    return MEM_BASE + 4096ULL * m->next_page++;
-}
-
-static void put64(Mem *m, uint64_t addr, uint64_t val)
-{
-    uint64_t le = cpu_to_le64(val);
-
-    g_assert(addr >= MEM_BASE && addr + 8 <= MEM_BASE + MEM_SIZE);
-    memcpy(m->buf + (addr - MEM_BASE), &le, 8);
-}
-
-static uint64_t get64(Mem *m, uint64_t addr)
-{
-    uint64_t le;
-
-    memcpy(&le, m->buf + (addr - MEM_BASE), 8);
-    return le64_to_cpu(le);
-}
-
-static const XviWalkConfig cfg_all = {
-    .mgaw = 57, .haw = 46, .sagaw = 0xe, .pt_supported = true,
-    .sp_2m = true, .sp_1g = true,
-};
-
-static unsigned shift_of(unsigned level)
-{
-    return 12 + 9 * (level - 1);
-}
-
-/* Address of the entry for @iova in the table at @table of @level. */
-static uint64_t slot(uint64_t table, unsigned level, uint64_t iova)
-{
-    return table + 8 * ((iova >> shift_of(level)) & 511);
-}
-
-/*
- * Map @iova -> @gpa with a leaf at @leaf_level (1, 2 or 3) in the tables of
- * @levels rooted at @root, allocating intermediate tables (RW) as needed.
- * Returns the address of the leaf entry.
- */
-static uint64_t map(Mem *m, uint64_t root, unsigned levels, uint64_t iova,
-                    uint64_t gpa, unsigned leaf_level, uint64_t bits)
-{
-    uint64_t table = root;
-    unsigned level;
-
-    for (level = levels; level > leaf_level; level--) {
-        uint64_t e = slot(table, level, iova);
-        uint64_t pte = get64(m, e);
-
-        if (!(pte & PTE_RW)) {
-            pte = alloc_page(m) | PTE_RW;
-            put64(m, e, pte);
-        }
-        table = pte & ~0xfffULL;
-    }
-    put64(m, slot(table, leaf_level, iova),
-          gpa | bits | (leaf_level > 1 ? PTE_PS : 0));
-    return slot(table, leaf_level, iova);
-}
-
-static XviContextEntry ml_ctx(uint64_t root, unsigned levels)
-{
-    XviContextEntry ce = {
-        .tt = 0, .levels = levels, .did = 1, .slptptr = root,
-    };
-    return ce;
-}
+#include "xen-viommu-fake-mem.h"
 
 /* Root table with one root entry for @bus and context table for it. */
 typedef struct Ctx {
@@ -678,6 +558,14 @@ static void test_walk_self_reference(void)
     g_assert_cmpint(xvi_sl_walk_range(&cfg_all, mem_read, &m, &ce, 0,
                                       2 * SZ_1G - 1, count_leaf, &n), ==, 0);
     g_assert_cmpuint(n, ==, 2 * SZ_1G / 4096);
+
+    /* The whole space would be 2^45 leaves: the table budget stops it */
+    n = 0;
+    m.reads = 0;
+    g_assert_cmpint(xvi_sl_walk_range(&cfg_all, mem_read, &m, &ce, 0,
+                                      UINT64_MAX, count_leaf, &n), ==,
+                    -XVI_FR_PT_ACCESS);
+    g_assert_cmpuint(m.reads, ==, XVI_WALK_RANGE_MAX_TABLES);
     mem_fini(&m);
 }
 
