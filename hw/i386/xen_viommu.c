@@ -575,6 +575,9 @@ static void xvi_realize(DeviceState *dev, Error **errp)
     if (!xvi_check_config(s, errp)) {
         goto fail;
     }
+    if (!xvi_ptdma_realize(s, errp)) {
+        goto fail;
+    }
     xvi_init_caps(s);
     if (!xvi_dmar_file_init(s, errp)) {
         goto fail;
@@ -686,6 +689,14 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_BOOL("x-double-pt-msi-bind-ext", XenViommuState,
                      double_pt_msi_bind_ext, false),
     DEFINE_PROP_STRING("x-hyp-stats-file", XenViommuState, hyp_stats_file),
+    DEFINE_PROP_ON_OFF_AUTO("pv-iommu", XenViommuState, pv_iommu,
+                            ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_BOOL("x-double-pv-iommu", XenViommuState, double_pv_iommu,
+                     false),
+    DEFINE_PROP_UINT16("x-double-pv-max-ctx", XenViommuState,
+                       double_pv_max_ctx, 8),
+    DEFINE_PROP_UINT32("x-double-pv-pool-pages", XenViommuState,
+                       double_pv_pool_pages, 262144),
 };
 
 static void xvi_class_init(ObjectClass *klass, void *data)
@@ -728,14 +739,19 @@ static void xvi_class_init(ObjectClass *klass, void *data)
         "What delivers interrupts: xen (Xen's hypervisor interface), double "
         "(the tests' stand-in for Xen), none (QEMU's APIC); auto = xen under "
         "-accel xen, else none");
+    object_class_property_set_description(klass, "pv-iommu",
+        "Put passthrough devices under DMA remapping by mirroring their "
+        "mappings into the hypervisor (PV-IOMMU); forces caching-mode on; "
+        "auto = on when the hypervisor has PV-IOMMU and dma-translation is "
+        "on");
     object_class_property_set_description(klass, "x-hyp-stats-file",
         "Write the hypervisor backend's per-operation counters to this file "
         "at exit");
     object_class_property_add_str(klass, "x-hyp-stats", xvi_get_hyp_stats,
                                   NULL);
     object_class_property_set_description(klass, "x-hyp-stats",
-        "The hypervisor backend's counters: 'op calls refused errors items' "
-        "lines");
+        "The hypervisor backend's counters: 'op calls refused errors items "
+        "hypercalls' lines");
 }
 
 static const TypeInfo xvi_info = {

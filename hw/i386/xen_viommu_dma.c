@@ -279,6 +279,7 @@ static void xvi_dev_enable(XenViommuDevAS *d, void *opaque)
 void xvi_dma_set_enabled(XenViommuState *s, bool on)
 {
     xvi_for_each_dev(s, xvi_dev_enable, &on);
+    xvi_ptdma_contexts_changed(s);
 }
 
 void xvi_dma_init(XenViommuState *s)
@@ -298,6 +299,8 @@ void xvi_dma_reset(XenViommuState *s)
     if (s->buses) {
         xvi_for_each_dev(s, xvi_dev_enable, &off);
     }
+    /* GSTS is clear: passthrough devices go back to the default context */
+    xvi_ptdma_contexts_changed(s);
 }
 
 void xvi_dma_set_root(XenViommuState *s)
@@ -313,6 +316,7 @@ void xvi_dma_inv_context_all(XenViommuState *s)
     qemu_mutex_lock(&s->lock);
     s->ctx_gen++;
     qemu_mutex_unlock(&s->lock);
+    xvi_ptdma_contexts_changed(s);
 }
 
 typedef struct XviUnmapReq {
@@ -344,6 +348,7 @@ void xvi_dma_inv_iotlb_all(XenViommuState *s)
     qemu_mutex_unlock(&s->lock);
     req.size = 1ULL << s->aw_bits;
     xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    xvi_ptdma_iotlb_invalidate(s, true, 0, 0, UINT64_MAX);
 }
 
 void xvi_dma_inv_iotlb_domain(XenViommuState *s, uint16_t did)
@@ -354,6 +359,7 @@ void xvi_dma_inv_iotlb_domain(XenViommuState *s, uint16_t did)
     xvi_iotlb_flush_domain(s->iotlb, did);
     qemu_mutex_unlock(&s->lock);
     xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    xvi_ptdma_iotlb_invalidate(s, false, did, 0, UINT64_MAX);
 }
 
 void xvi_dma_inv_iotlb_pages(XenViommuState *s, uint16_t did, uint64_t addr,
@@ -367,6 +373,8 @@ void xvi_dma_inv_iotlb_pages(XenViommuState *s, uint16_t did, uint64_t addr,
     xvi_iotlb_flush_pages(s->iotlb, did, addr, am);
     qemu_mutex_unlock(&s->lock);
     xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    xvi_ptdma_iotlb_invalidate(s, false, did, req.addr,
+                               req.addr + req.size - 1);
 }
 
 /* The IOMMU memory region type --------------------------------------------- */

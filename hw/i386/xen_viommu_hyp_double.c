@@ -33,8 +33,12 @@ typedef struct XvhDoublePt {
 
 typedef struct XvhDoubleCtx {
     bool identity;
-    GHashTable *map;            /* dfn -> gfn, both uint64_t * */
+    GHashTable *map;            /* dfn -> gfn | flags, both uint64_t * */
 } XvhDoubleCtx;
+
+/* A context's map value: the gfn, the XEN_VIOMMU_IOMMU_MAP_* bits above */
+#define XVH_MAP_FLAGS_SHIFT     60
+#define XVH_MAP_GFN_MASK        ((1ULL << XVH_MAP_FLAGS_SHIFT) - 1)
 
 typedef struct XvhDoubleDev {
     uint32_t sbdf;
@@ -611,7 +615,7 @@ static int xvh_double_pv_map_pages(XenViommuHyp *h, XenViommuPvMapPages *op)
         return -EINVAL;
     }
     while (done < op->nr_pages) {
-        uint64_t gfn = op->gfn + done, dfn = op->dfn + done;
+        uint64_t gfn = op->gfn + done, dfn = op->dfn + done, val;
 
         if (done == XEN_VIOMMU_IOMMU_PREEMPT_PAGES) {
             ret = -XEN_VIOMMU_ERESTART;
@@ -633,8 +637,12 @@ static int xvh_double_pv_map_pages(XenViommuHyp *h, XenViommuPvMapPages *op)
             ret = -ENOMEM;
             break;
         }
+        /* The mapping's permissions ride above the gfn */
+        val = gfn | (uint64_t)(op->map_flags & (XEN_VIOMMU_IOMMU_MAP_READABLE |
+                                                XEN_VIOMMU_IOMMU_MAP_WRITEABLE))
+                    << XVH_MAP_FLAGS_SHIFT;
         g_hash_table_insert(c->map, g_memdup2(&dfn, sizeof(dfn)),
-                            g_memdup2(&gfn, sizeof(gfn)));
+                            g_memdup2(&val, sizeof(val)));
         d->st.pv_mappings++;
         done++;
     }
@@ -682,8 +690,13 @@ static int xvh_double_pv_unmap_pages(XenViommuHyp *h,
     return ret;
 }
 
-int xen_viommu_hyp_double_translate(XenViommuHyp *h, uint32_t sbdf,
-                                    uint64_t dfn, uint64_t *gfn)
+/*
+ * What device @sbdf reaches at @dfn: the gfn, and the XEN_VIOMMU_IOMMU_MAP_*
+ * permissions of the mapping (the default and identity contexts map the
+ * guest's memory 1:1, readable and writeable).
+ */
+static int xvh_double_lookup(XenViommuHyp *h, uint32_t sbdf, uint64_t dfn,
+                             uint64_t *gfn, uint32_t *flags)
 {
     XvhDouble *d = xvh_double(h);
     XvhDoubleDev *dev;
@@ -701,18 +714,58 @@ int xen_viommu_hyp_double_translate(XenViommuHyp *h, uint32_t sbdf,
         c = xvh_double_ctx(d, dev->ctx_no);
     }
     if (!c || c->identity) {
-        /* The default context maps the guest's memory 1:1 */
         if (dfn >= xvh_ram_pages(d)) {
             return -EFAULT;
         }
         *gfn = dfn;
+        *flags = XEN_VIOMMU_IOMMU_MAP_READABLE | XEN_VIOMMU_IOMMU_MAP_WRITEABLE;
         return 0;
     }
     v = g_hash_table_lookup(c->map, &dfn);
     if (!v) {
         return -EFAULT;
     }
-    *gfn = *v;
+    *gfn = *v & XVH_MAP_GFN_MASK;
+    *flags = *v >> XVH_MAP_FLAGS_SHIFT;
+    return 0;
+}
+
+int xen_viommu_hyp_double_translate(XenViommuHyp *h, uint32_t sbdf,
+                                    uint64_t dfn, uint64_t *gfn)
+{
+    uint32_t flags;
+
+    return xvh_double_lookup(h, sbdf, dfn, gfn, &flags);
+}
+
+int xen_viommu_hyp_double_dma(XenViommuHyp *h, uint32_t sbdf, uint64_t dfn,
+                              bool write, uint64_t *gfn)
+{
+    uint32_t flags, need = write ? XEN_VIOMMU_IOMMU_MAP_WRITEABLE :
+                                   XEN_VIOMMU_IOMMU_MAP_READABLE;
+    int ret = xvh_double_lookup(h, sbdf, dfn, gfn, &flags);
+
+    if (ret) {
+        return ret;
+    }
+    return flags & need ? 0 : -EACCES;
+}
+
+int xen_viommu_hyp_double_assign_device(XenViommuHyp *h, uint32_t sbdf)
+{
+    XvhDouble *d = xvh_double(h);
+
+    if (!d) {
+        return -ENOTSUP;
+    }
+    if (xvh_double_dev(d, sbdf)) {
+        return -EEXIST;
+    }
+    d->devs = g_renew(XvhDoubleDev, d->devs, d->cfg.nr_sbdfs + 1);
+    d->devs[d->cfg.nr_sbdfs++] = (XvhDoubleDev) {
+        .sbdf = sbdf,
+        .ctx_no = XEN_VIOMMU_IOMMU_DEFAULT_CONTEXT,
+    };
     return 0;
 }
 

@@ -263,6 +263,15 @@ struct XenViommuState {
 
     /* Passthrough MSI bindings (xen_viommu_pt.c), under the BQL */
     QLIST_HEAD(, XenViommuPtMsi) pt_msis;
+
+    /* Passthrough DMA through PV-IOMMU (xen_viommu_ptdma.c), under the BQL */
+    OnOffAuto pv_iommu;         /* property */
+    bool pv_on;                 /* resolved at realize */
+    bool double_pv_iommu;       /* x-double-pv-* properties */
+    uint16_t double_pv_max_ctx;
+    uint32_t double_pv_pool_pages;
+    uint16_t pv_block_ctx;      /* shared blocking context, 0 = none */
+    QLIST_HEAD(, XenViommuPtDma) pt_dmas;
 };
 
 /* Register access helpers (xen_viommu.c) */
@@ -339,5 +348,12 @@ char *xvi_hyp_stats_text(XenViommuState *s);
 void xvi_pt_msi_refresh(XenViommuState *s, bool global, uint32_t index,
                         unsigned im);
 void xvi_pt_msi_detach_all(XenViommuState *s);
+
+/* Passthrough DMA through PV-IOMMU (xen_viommu_ptdma.c) */
+bool xvi_ptdma_realize(XenViommuState *s, Error **errp);
+void xvi_ptdma_unrealize(XenViommuState *s);
+void xvi_ptdma_contexts_changed(XenViommuState *s);
+void xvi_ptdma_iotlb_invalidate(XenViommuState *s, bool all_domains,
+                                uint16_t did, uint64_t start, uint64_t end);
 
 #endif /* HW_I386_XEN_VIOMMU_INTERNAL_H */

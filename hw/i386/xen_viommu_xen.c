@@ -276,8 +276,10 @@ char *xvi_hyp_stats_text(XenViommuState *s)
         XenViommuHypOpStats st = xen_viommu_hyp_get_stats(s->hyp, op);
 
         g_string_append_printf(out, "%s %" PRIu64 " %" PRIu64 " %" PRIu64
-                               " %" PRIu64 "\n", xen_viommu_hyp_op_name(op),
-                               st.calls, st.refused, st.errors, st.items);
+                               " %" PRIu64 " %" PRIu64 "\n",
+                               xen_viommu_hyp_op_name(op), st.calls,
+                               st.refused, st.errors, st.items,
+                               st.hypercalls);
     }
     if (!xen_viommu_hyp_double_get_stats(s->hyp, &ds)) {
         g_string_append_printf(out,
@@ -289,12 +291,18 @@ char *xvi_hyp_stats_text(XenViommuState *s)
                                "double.ir_enabled %d\n"
                                "double.ir_block_compat %d\n"
                                "double.pirq_delivered %" PRIu64 "\n"
-                               "double.pt_bound %u\n",
+                               "double.pt_bound %u\n"
+                               "double.pv_initialised %d\n"
+                               "double.pv_contexts %u\n"
+                               "double.pv_mappings %" PRIu64 "\n"
+                               "double.pv_attached %u\n",
                                ds.msi_delivered, ds.msi_pirq,
                                ds.ioapic_delivered, ds.ioapic_blocked,
                                ds.ir_present, ds.ir_enabled,
                                ds.ir_block_compat, ds.pirq_delivered,
-                               ds.pt_bound);
+                               ds.pt_bound, ds.pv_initialised,
+                               ds.pv_contexts, ds.pv_mappings,
+                               ds.pv_attached);
     }
     qemu_mutex_unlock(&s->hyp_lock);
     return g_string_free(out, false);
@@ -422,6 +430,9 @@ bool xvi_hyp_realize(XenViommuState *s, Error **errp)
             .ext_dest_id = s->double_ext_dest_id,
             .pt_msi_bind_ext = s->double_pt_msi_bind_ext,
             .ir_entries = s->double_ir_entries,
+            .pv_iommu = s->double_pv_iommu,
+            .pv_max_ctx = s->double_pv_max_ctx,
+            .pv_pool_pages = s->double_pv_pool_pages,
             .ram_size = ms->ram_size,
         };
 
@@ -448,6 +459,7 @@ fail:
 void xvi_hyp_unrealize(XenViommuState *s)
 {
     if (s->hyp) {
+        xvi_ptdma_unrealize(s);
         xvi_pt_msi_detach_all(s);
     }
     if (s->hyp_exit.notify) {

@@ -267,7 +267,8 @@ def check(case, results, guest_dir):
 
 def read_hyp_stats(path):
     """The xen-viommu x-hyp-stats-file written at QEMU's exit -> dict:
-    'op calls refused errors items' lines give hyp.OP.calls etc., 'key value'
+    'op calls refused errors items hypercalls' lines give hyp.OP.calls etc.,
+    'key value'
     lines (backend, double.*) give hyp.KEY."""
     out = {}
     try:
@@ -277,8 +278,9 @@ def read_hyp_stats(path):
         return out
     for line in lines:
         w = line.split()
-        if len(w) == 5:
-            for k, v in zip(('calls', 'refused', 'errors', 'items'), w[1:]):
+        if len(w) >= 5:
+            for k, v in zip(('calls', 'refused', 'errors', 'items',
+                             'hypercalls'), w[1:]):
                 out['hyp.%s.%s' % (w[0], k)] = v
         elif len(w) == 2:
             out['hyp.' + w[0]] = w[1]

@@ -529,6 +529,19 @@ static void test_config_errors(void)
                  "8-bit destinations only");
     expect_error("-device xen-viommu,hypervisor=hyperv",
                  "is not one of auto, xen, double, none");
+    /* Passthrough DMA (hw/i386/xen_viommu_ptdma.c) */
+    expect_error("-device xen-viommu,hypervisor=double,pv-iommu=on",
+                 "pv-iommu=on needs PV-IOMMU (__HYPERVISOR_iommu_op) in the "
+                 "hypervisor, which does not offer it");
+    expect_error("-device xen-viommu,pv-iommu=on",
+                 "which is not used (hypervisor=none)");
+    expect_error("-device xen-viommu,hypervisor=double,x-double-pv-iommu=on,"
+                 "pv-iommu=on,dma-translation=off",
+                 "pv-iommu=on needs dma-translation=on");
+    expect_error("-device xen-viommu,intremap=on,hypervisor=double "
+                 "-device x-xen-viommu-pt-testdev,host-sbdf=768",
+                 "cannot be put under the unit's DMA remapping: pv-iommu is "
+                 "off");
     test_hypervisor_double();
 }
 

@@ -72,4 +72,26 @@ int xen_viommu_pt_msi_translate(XenViommuState *s, uint16_t sid,
                                 uint64_t addr, uint32_t data,
                                 uint64_t *out_addr, uint32_t *out_data);
 
+/*
+ * DMA remapping of passthrough devices (hw/i386/xen_viommu_ptdma.c).
+ *
+ * A passthrough device's DMA is translated by the host IOMMU, which Xen
+ * programs.  With a unit that translates DMA, the device's guest-programmed
+ * mappings are mirrored into a PV-IOMMU context of its own.  Callers hold
+ * the BQL.
+ */
+typedef struct XenViommuPtDma XenViommuPtDma;
+
+/*
+ * Put passthrough device @pdev (the machine device @machine_sbdf,
+ * segment << 16 | bus << 8 | devfn) under the default IOMMU's DMA
+ * remapping.  true with *@out NULL when there is nothing to do (no
+ * xen-viommu, or its DMA translation off); false with @errp set when the
+ * unit translates DMA but cannot mirror (pv-iommu off).
+ */
+bool xen_viommu_pt_dma_attach(PCIDevice *pdev, uint32_t machine_sbdf,
+                              XenViommuPtDma **out, Error **errp);
+/* Back to the default context, then free; @pd may be NULL */
+void xen_viommu_pt_dma_detach(XenViommuPtDma *pd);
+
 #endif /* HW_XEN_XEN_VIOMMU_H */

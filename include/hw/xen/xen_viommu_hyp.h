@@ -395,6 +395,15 @@ int xen_viommu_hyp_double_fire_pirq(XenViommuHyp *h, uint32_t pirq);
  */
 int xen_viommu_hyp_double_translate(XenViommuHyp *h, uint32_t sbdf,
                                     uint64_t dfn, uint64_t *gfn);
+/* The same for a read or a write: -EACCES when the mapping does not allow it */
+int xen_viommu_hyp_double_dma(XenViommuHyp *h, uint32_t sbdf, uint64_t dfn,
+                              bool write, uint64_t *gfn);
+
+/*
+ * Assign machine device @sbdf to the guest, as the toolstack does before
+ * the device model adds the passthrough device: 0, -EEXIST if it is.
+ */
+int xen_viommu_hyp_double_assign_device(XenViommuHyp *h, uint32_t sbdf);
 
 typedef struct XenViommuHypDoubleStats {
     uint64_t msi_delivered;     /* inject_msi delivered */
