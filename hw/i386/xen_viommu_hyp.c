@@ -43,6 +43,7 @@ static const char *const xvh_op_names[XEN_VIOMMU_HYP_OP__MAX] = {
     [XEN_VIOMMU_HYP_OP_PV_REATTACH_DEVICE] = "pv_reattach_device",
     [XEN_VIOMMU_HYP_OP_PV_MAP_PAGES] = "pv_map_pages",
     [XEN_VIOMMU_HYP_OP_PV_UNMAP_PAGES] = "pv_unmap_pages",
+    [XEN_VIOMMU_HYP_OP_PV_MULTICALL] = "pv_multicall",
 };
 
 /* MSI address/data fields (compatibility format) */
@@ -500,6 +501,135 @@ int xen_viommu_hyp_pv_map_pages(XenViommuHyp *h, uint16_t ctx_no,
 
     ret = xvh_run_restartable(h, st, xvh_invoke_map, &m, &m.nr_pages,
                               &m.mapped, done);
+    return xvh_finish(h, op, ret);
+}
+
+/* @op on its own, continued through preemption */
+static void xvh_page_op_one(XenViommuHyp *h, uint16_t ctx_no,
+                            XenViommuPvPageOp *op)
+{
+    XenViommuHypOpStats *st;
+    XenViommuPvMapPages m = {
+        .ctx_no = ctx_no, .gfn = op->gfn, .dfn = op->dfn,
+        .map_flags = op->map_flags, .pgsize = XEN_VIOMMU_IOMMU_PGSIZE,
+        .nr_pages = op->nr_pages,
+    };
+    XenViommuPvUnmapPages u = {
+        .ctx_no = ctx_no, .dfn = op->dfn,
+        .pgsize = XEN_VIOMMU_IOMMU_PGSIZE, .nr_pages = op->nr_pages,
+    };
+
+    /* Issued on its own: a call of that operation */
+    if (op->unmap) {
+        st = xvh_begin(h, XEN_VIOMMU_HYP_OP_PV_UNMAP_PAGES);
+        op->ret = xvh_run_restartable(h, st, xvh_invoke_unmap, &u,
+                                      &u.nr_pages, &u.unmapped, &op->done);
+    } else {
+        st = xvh_begin(h, XEN_VIOMMU_HYP_OP_PV_MAP_PAGES);
+        op->ret = xvh_run_restartable(h, st, xvh_invoke_map, &m,
+                                      &m.nr_pages, &m.mapped, &op->done);
+    }
+    if (op->ret < 0) {
+        st->errors++;
+    }
+}
+
+/*
+ * A preempted entry: the hypervisor advanced its fields past the pages it
+ * did; the rest is done on its own.
+ */
+static void xvh_page_op_continue(XenViommuHyp *h, XenViommuPvBatchEntry *e,
+                                 XenViommuPvPageOp *op)
+{
+    XenViommuHypOpStats *st;
+    uint32_t *left, *done_now, more = 0;
+    XvhInvokeFn invoke;
+    void *arg;
+
+    if (op->unmap) {
+        st = &h->stats[XEN_VIOMMU_HYP_OP_PV_UNMAP_PAGES];
+        invoke = xvh_invoke_unmap;
+        arg = &e->unmap_op;
+        left = &e->unmap_op.nr_pages;
+        done_now = &e->unmap_op.unmapped;
+    } else {
+        st = &h->stats[XEN_VIOMMU_HYP_OP_PV_MAP_PAGES];
+        invoke = xvh_invoke_map;
+        arg = &e->map;
+        left = &e->map.nr_pages;
+        done_now = &e->map.mapped;
+    }
+    op->done = op->nr_pages - MIN(*left, op->nr_pages);
+    st->items += op->done;
+    op->ret = xvh_run_restartable(h, st, invoke, arg, left, done_now, &more);
+    op->done += more;
+}
+
+/* @n ops in one multicall */
+static void xvh_page_ops_multi(XenViommuHyp *h, XenViommuHypOpStats *mst,
+                               uint16_t ctx_no, XenViommuPvPageOp *ops,
+                               unsigned n)
+{
+    g_autofree XenViommuPvBatchEntry *e = g_new0(XenViommuPvBatchEntry, n);
+    unsigned i;
+    int ret;
+
+    for (i = 0; i < n; i++) {
+        e[i].unmap = ops[i].unmap;
+        e[i].map = (XenViommuPvMapPages) {
+            .ctx_no = ctx_no, .gfn = ops[i].gfn, .dfn = ops[i].dfn,
+            .map_flags = ops[i].map_flags,
+            .pgsize = XEN_VIOMMU_IOMMU_PGSIZE, .nr_pages = ops[i].nr_pages,
+        };
+        e[i].unmap_op = (XenViommuPvUnmapPages) {
+            .ctx_no = ctx_no, .dfn = ops[i].dfn,
+            .pgsize = XEN_VIOMMU_IOMMU_PGSIZE, .nr_pages = ops[i].nr_pages,
+        };
+    }
+    mst->hypercalls++;
+    mst->items += n;
+    ret = h->ops->pv_multi(h, e, n);
+    for (i = 0; i < n; i++) {
+        XenViommuPvPageOp *op = &ops[i];
+
+        if (ret < 0) {
+            /* The multicall itself failed, so none of it ran: one by one */
+            xvh_page_op_one(h, ctx_no, op);
+        } else if (e[i].ret == -XEN_VIOMMU_ERESTART) {
+            xvh_page_op_continue(h, &e[i], op);
+        } else {
+            op->done = MIN(op->unmap ? e[i].unmap_op.unmapped :
+                           e[i].map.mapped, op->nr_pages);
+            op->ret = e[i].ret;
+            h->stats[op->unmap ? XEN_VIOMMU_HYP_OP_PV_UNMAP_PAGES :
+                     XEN_VIOMMU_HYP_OP_PV_MAP_PAGES].items += op->done;
+        }
+    }
+}
+
+int xen_viommu_hyp_pv_batch(XenViommuHyp *h, uint16_t ctx_no,
+                            XenViommuPvPageOp *ops, unsigned n)
+{
+    const XenViommuHypOp op = XEN_VIOMMU_HYP_OP_PV_MULTICALL;
+    XenViommuHypOpStats *st = xvh_begin(h, op);
+    unsigned i, k;
+    int ret = 0;
+
+    for (i = 0; i < n; i += k) {
+        k = MIN(n - i, (unsigned)XEN_VIOMMU_PV_MULTI_MAX);
+        if (h->ops->pv_multi && k > 1) {
+            xvh_page_ops_multi(h, st, ctx_no, ops + i, k);
+        } else {
+            k = 1;
+            xvh_page_op_one(h, ctx_no, &ops[i]);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (ops[i].ret < 0) {
+            ret = ops[i].ret;
+            break;
+        }
+    }
     return xvh_finish(h, op, ret);
 }
 

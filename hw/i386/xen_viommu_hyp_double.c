@@ -690,6 +690,19 @@ static int xvh_double_pv_unmap_pages(XenViommuHyp *h,
     return ret;
 }
 
+/* A multicall: the entries in order, each with its own result */
+static int xvh_double_pv_multi(XenViommuHyp *h, XenViommuPvBatchEntry *e,
+                               unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        e[i].ret = e[i].unmap ? xvh_double_pv_unmap_pages(h, &e[i].unmap_op) :
+                                xvh_double_pv_map_pages(h, &e[i].map);
+    }
+    return 0;
+}
+
 /*
  * What device @sbdf reaches at @dfn: the gfn, and the XEN_VIOMMU_IOMMU_MAP_*
  * permissions of the mapping (the default and identity contexts map the
@@ -829,6 +842,7 @@ static const XenViommuHypOps xvh_double_ops = {
     .pv_free_context = xvh_double_pv_free_context,
     .pv_reattach_device = xvh_double_pv_reattach_device,
     .pv_map_pages = xvh_double_pv_map_pages,
+    .pv_multi = xvh_double_pv_multi,
     .pv_unmap_pages = xvh_double_pv_unmap_pages,
     .destroy = xvh_double_destroy,
 };

@@ -22,6 +22,8 @@
 
 /* Our copies of the ABI numbers must agree with Xen's headers */
 QEMU_BUILD_BUG_ON(XEN_VIOMMU_HYPERVISOR_DM_OP != __HYPERVISOR_dm_op);
+QEMU_BUILD_BUG_ON(XEN_VIOMMU_HYPERVISOR_MULTICALL != __HYPERVISOR_multicall);
+QEMU_BUILD_BUG_ON(sizeof(multicall_entry_t) != 64);
 QEMU_BUILD_BUG_ON(XEN_VIOMMU_DMOP_INJECT_MSI != XEN_DMOP_inject_msi);
 /* Ours must stay clear of every DMOP the installed Xen defines */
 QEMU_BUILD_BUG_ON(XEN_VIOMMU_DMOP_BIND_PT_MSI_IRQ <= XEN_DMOP_nr_vcpus);
@@ -147,6 +149,8 @@ typedef struct XvhPvUnmapPages {
     uint32_t pad2;
 } XvhPvUnmapPages;
 QEMU_BUILD_BUG_ON(sizeof(XvhPvUnmapPages) != 32);
+/* A batch puts an unmap_pages argument where a map_pages one would go */
+QEMU_BUILD_BUG_ON(sizeof(XvhPvUnmapPages) > sizeof(XvhPvMapPages));
 QEMU_BUILD_BUG_ON(offsetof(XvhPvUnmapPages, unmapped) != 24);
 
 typedef struct XvhPvReattach {
@@ -467,6 +471,86 @@ static int xvh_native_pv_unmap_pages(XenViommuHyp *h,
 }
 
 /*
+ * @n map/unmap remote commands in one __HYPERVISOR_multicall: the entry
+ * list, the commands and their arguments each in one hypercall-safe array
+ * (an unmap argument fits the 40 bytes of a map's).
+ */
+static int xvh_native_pv_multi(XenViommuHyp *h, XenViommuPvBatchEntry *e,
+                               unsigned n)
+{
+    XvhNative *nat = xvh_native(h);
+    multicall_entry_t *calls;
+    XvhPvRemoteCmd *cmds;
+    XvhPvMapPages *args;
+    unsigned i;
+    int ret = -ENOMEM;
+
+    calls = xencall_alloc_buffer(nat->xcall, sizeof(*calls) * n);
+    cmds = xencall_alloc_buffer(nat->xcall, sizeof(*cmds) * n);
+    args = xencall_alloc_buffer(nat->xcall, sizeof(*args) * n);
+    if (!calls || !cmds || !args) {
+        goto out;
+    }
+    memset(calls, 0, sizeof(*calls) * n);
+    memset(cmds, 0, sizeof(*cmds) * n);
+    memset(args, 0, sizeof(*args) * n);
+    for (i = 0; i < n; i++) {
+        if (e[i].unmap) {
+            XvhPvUnmapPages *u = (XvhPvUnmapPages *)&args[i];
+
+            u->ctx_no = e[i].unmap_op.ctx_no;
+            u->dfn = e[i].unmap_op.dfn;
+            u->pgsize = e[i].unmap_op.pgsize;
+            u->nr_pages = e[i].unmap_op.nr_pages;
+        } else {
+            args[i].ctx_no = e[i].map.ctx_no;
+            args[i].gfn = e[i].map.gfn;
+            args[i].dfn = e[i].map.dfn;
+            args[i].map_flags = e[i].map.map_flags;
+            args[i].pgsize = e[i].map.pgsize;
+            args[i].nr_pages = e[i].map.nr_pages;
+        }
+        cmds[i].domid = h->domid;
+        cmds[i].subop = e[i].unmap ? XEN_VIOMMU_IOMMUOP_UNMAP_PAGES :
+                                     XEN_VIOMMU_IOMMUOP_MAP_PAGES;
+        cmds[i].arg = (uint64_t)(uintptr_t)&args[i];
+        calls[i].op = XEN_VIOMMU_HYPERVISOR_IOMMU_OP;
+        calls[i].args[0] = XEN_VIOMMU_IOMMUOP_REMOTE_CMD;
+        calls[i].args[1] = (uint64_t)(uintptr_t)&cmds[i];
+    }
+    errno = 0;
+    ret = xvh_lib_ret(xencall2(nat->xcall, __HYPERVISOR_multicall,
+                               (uint64_t)(uintptr_t)calls, n));
+    for (i = 0; ret >= 0 && i < n; i++) {
+        /* An entry's result is the hypercall's return value */
+        e[i].ret = (int)(long)calls[i].result;
+        if (e[i].unmap) {
+            XvhPvUnmapPages *u = (XvhPvUnmapPages *)&args[i];
+
+            e[i].unmap_op.dfn = u->dfn;
+            e[i].unmap_op.nr_pages = u->nr_pages;
+            e[i].unmap_op.unmapped = u->unmapped;
+        } else {
+            e[i].map.gfn = args[i].gfn;
+            e[i].map.dfn = args[i].dfn;
+            e[i].map.nr_pages = args[i].nr_pages;
+            e[i].map.mapped = args[i].mapped;
+        }
+    }
+out:
+    if (args) {
+        xencall_free_buffer(nat->xcall, args);
+    }
+    if (cmds) {
+        xencall_free_buffer(nat->xcall, cmds);
+    }
+    if (calls) {
+        xencall_free_buffer(nat->xcall, calls);
+    }
+    return ret;
+}
+
+/*
  * Probe without side effects:
  * - inject_msi and the domctl binding exist in every supported Xen (the
  *   domctl needs a privileged QEMU; a deprivileged one learns at bind);
@@ -529,6 +613,7 @@ static const XenViommuHypOps xvh_native_ops = {
     .pv_free_context = xvh_native_pv_free_context,
     .pv_reattach_device = xvh_native_pv_reattach_device,
     .pv_map_pages = xvh_native_pv_map_pages,
+    .pv_multi = xvh_native_pv_multi,
     .pv_unmap_pages = xvh_native_pv_unmap_pages,
     .destroy = xvh_native_destroy,
 };

@@ -164,8 +164,8 @@ static void xvi_ptdma_sync(XenViommuPtDma *pd, XviShadow *sh,
                     &res);
     qemu_mutex_unlock(&s->hyp_lock);
     trace_xen_viommu_ptdma_sync(pd->machine_sbdf, start, end, res.mapped,
-                                res.unmapped, res.map_calls,
-                                res.unmap_calls, res.error);
+                                res.unmapped, res.map_runs, res.unmap_runs,
+                                res.error);
 
     switch (res.error) {
     case XVI_SHADOW_OK:

@@ -13,8 +13,9 @@
  * not seen are stale: they are unmapped first (so that a changed page's
  * dfn is free again), then the new pages are mapped.  Both lists are in
  * dfn order, so each run contiguous in dfn (and, for maps, in gfn with the
- * same permissions) is one wrapper call, which the wrappers continue
- * through the hypervisor's preemption.
+ * same permissions) is one operation, and all operations of a sync go to
+ * the hypervisor as one batch (a multicall, continued through the
+ * hypervisor's preemption by the wrappers).
  *
  * A walk that fails part way (a bad entry, the table budget, too many
  * pages) leaves mirrored only what it reached: everything else in the range
@@ -131,42 +132,6 @@ static gint xvi_shadow_cmp_dfn(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* Unmap the sorted @dfns in runs, dropping them from the mirror */
-static void xvi_shadow_unmap_list(XviShadow *sh, GArray *dfns,
-                                  XviShadowResult *res)
-{
-    guint i = 0;
-
-    while (i < dfns->len) {
-        uint64_t first = g_array_index(dfns, uint64_t, i);
-        uint32_t n = 1, done = 0, k;
-        int ret;
-
-        while (i + n < dfns->len &&
-               g_array_index(dfns, uint64_t, i + n) == first + n) {
-            n++;
-        }
-        ret = xen_viommu_hyp_pv_unmap_pages(sh->h, sh->ctx_no, first, n,
-                                            &done);
-        res->unmap_calls++;
-        res->unmapped += done;
-        if (ret < 0) {
-            /*
-             * The page at @done is not what the mirror thought: report it
-             * and carry on with the rest of the run after it.
-             */
-            xvi_shadow_error(res, XVI_SHADOW_HYPERVISOR, ret, first + done);
-            done++;
-        }
-        for (k = 0; k < done; k++) {
-            uint64_t dfn = first + k;
-
-            g_hash_table_remove(sh->pages, &dfn);
-        }
-        i += done;
-    }
-}
-
 static uint32_t xvi_shadow_map_flags(uint8_t perm)
 {
     return (perm & XVI_PERM_READ ? XEN_VIOMMU_IOMMU_MAP_READABLE : 0) |
@@ -183,44 +148,123 @@ static void xvi_shadow_insert(XviShadow *sh, const XviShadowWant *w)
     g_hash_table_insert(sh->pages, &p->dfn, p);
 }
 
-/* Map @want in runs; stop at the first -ENOMEM, skip a failing run */
-static void xvi_shadow_map_list(XviShadow *sh, GArray *want,
-                                XviShadowResult *res)
+/* Unmap operations for the sorted @dfns: one per run of consecutive dfns */
+static void xvi_shadow_add_unmaps(GArray *ops, GArray *dfns)
+{
+    guint i = 0;
+
+    while (i < dfns->len) {
+        XenViommuPvPageOp op = {
+            .unmap = true,
+            .dfn = g_array_index(dfns, uint64_t, i),
+            .nr_pages = 1,
+        };
+
+        while (i + op.nr_pages < dfns->len &&
+               g_array_index(dfns, uint64_t, i + op.nr_pages) ==
+               op.dfn + op.nr_pages) {
+            op.nr_pages++;
+        }
+        g_array_append_val(ops, op);
+        i += op.nr_pages;
+    }
+}
+
+/*
+ * Map operations for @want: one per run contiguous in dfn and gfn with the
+ * same permissions.  @first gets the index in @want each starts at.
+ */
+static void xvi_shadow_add_maps(GArray *ops, GArray *first, GArray *want)
 {
     guint i = 0;
 
     while (i < want->len) {
         const XviShadowWant *w = &g_array_index(want, XviShadowWant, i);
-        uint32_t n = 1, done = 0, k;
-        int ret;
+        XenViommuPvPageOp op = {
+            .gfn = w->gfn,
+            .dfn = w->dfn,
+            .nr_pages = 1,
+            .map_flags = xvi_shadow_map_flags(w->perm),
+        };
 
-        while (i + n < want->len) {
+        while (i + op.nr_pages < want->len) {
             const XviShadowWant *x = &g_array_index(want, XviShadowWant,
-                                                    i + n);
+                                                    i + op.nr_pages);
 
-            if (x->dfn != w->dfn + n || x->gfn != w->gfn + n ||
-                x->perm != w->perm) {
+            if (x->dfn != w->dfn + op.nr_pages ||
+                x->gfn != w->gfn + op.nr_pages || x->perm != w->perm) {
                 break;
             }
-            n++;
+            op.nr_pages++;
         }
-        ret = xen_viommu_hyp_pv_map_pages(sh->h, sh->ctx_no, w->gfn, w->dfn,
-                                          n, xvi_shadow_map_flags(w->perm),
-                                          &done);
-        res->map_calls++;
-        res->mapped += done;
+        g_array_append_val(ops, op);
+        g_array_append_val(first, i);
+        i += op.nr_pages;
+    }
+}
+
+/*
+ * Unmaps first (a changed page's dfn must be free before it is mapped
+ * again), then maps, all in one batch; then the mirror follows what the
+ * hypervisor did.  A page that failed to unmap stays in the mirror, stale,
+ * so the next sync tries again -- unless the hypervisor says it is not
+ * mapped at all.
+ */
+static void xvi_shadow_apply(XviShadow *sh, GArray *stale, GArray *want,
+                             XviShadowResult *res)
+{
+    g_autoptr(GArray) ops = g_array_new(false, false,
+                                        sizeof(XenViommuPvPageOp));
+    g_autoptr(GArray) first = g_array_new(false, false, sizeof(guint));
+    guint nr_unmaps, i, k;
+
+    xvi_shadow_add_unmaps(ops, stale);
+    nr_unmaps = ops->len;
+    if (want) {
+        xvi_shadow_add_maps(ops, first, want);
+    }
+    if (!ops->len) {
+        return;
+    }
+    xen_viommu_hyp_pv_batch(sh->h, sh->ctx_no,
+                            &g_array_index(ops, XenViommuPvPageOp, 0),
+                            ops->len);
+    res->calls++;
+    res->unmap_runs = nr_unmaps;
+    res->map_runs = ops->len - nr_unmaps;
+
+    for (i = 0; i < ops->len; i++) {
+        const XenViommuPvPageOp *op = &g_array_index(ops, XenViommuPvPageOp,
+                                                     i);
+        uint32_t done = MIN(op->done, op->nr_pages);
+
+        if (op->unmap) {
+            uint32_t drop = done + (op->ret == -ENOENT && done < op->nr_pages);
+
+            for (k = 0; k < drop; k++) {
+                uint64_t dfn = op->dfn + k;
+
+                g_hash_table_remove(sh->pages, &dfn);
+            }
+            res->unmapped += done;
+            if (op->ret < 0) {
+                xvi_shadow_error(res, XVI_SHADOW_HYPERVISOR, op->ret,
+                                 op->dfn + done);
+            }
+            continue;
+        }
         for (k = 0; k < done; k++) {
-            xvi_shadow_insert(sh, w + k);
+            xvi_shadow_insert(sh, &g_array_index(want, XviShadowWant,
+                                                 g_array_index(first, guint,
+                                                               i - nr_unmaps)
+                                                 + k));
         }
-        if (ret == -ENOMEM) {
-            xvi_shadow_error(res, XVI_SHADOW_POOL, ret, w->dfn + done);
-            return;
+        res->mapped += done;
+        if (op->ret < 0) {
+            xvi_shadow_error(res, op->ret == -ENOMEM ? XVI_SHADOW_POOL :
+                             op->ret == -EPERM ? XVI_SHADOW_NOT_OWNED :
+                             XVI_SHADOW_HYPERVISOR, op->ret, op->dfn + done);
         }
-        if (ret < 0) {
-            xvi_shadow_error(res, ret == -EPERM ? XVI_SHADOW_NOT_OWNED :
-                             XVI_SHADOW_HYPERVISOR, ret, w->dfn + done);
-        }
-        i += n;
     }
 }
 
@@ -304,8 +348,7 @@ int xvi_shadow_sync(XviShadow *sh, const XviWalkConfig *cfg,
     }
 
     stale = xvi_shadow_stale(sh, c.first_dfn, c.last_dfn);
-    xvi_shadow_unmap_list(sh, stale, res);
-    xvi_shadow_map_list(sh, c.want, res);
+    xvi_shadow_apply(sh, stale, c.want, res);
     g_array_free(c.want, true);
     return res->error == XVI_SHADOW_OK ? 0 : -1;
 }
@@ -322,7 +365,7 @@ int xvi_shadow_clear(XviShadow *sh, XviShadowResult *res)
     memset(res, 0, sizeof(*res));
     g_hash_table_foreach(sh->pages, xvi_shadow_all_one, dfns);
     g_array_sort(dfns, xvi_shadow_cmp_dfn);
-    xvi_shadow_unmap_list(sh, dfns, res);
+    xvi_shadow_apply(sh, dfns, NULL, res);
     /* Whatever the hypervisor said, the mirror no longer vouches for it */
     g_hash_table_remove_all(sh->pages);
     return res->errno_val;

@@ -10,10 +10,11 @@
  * xen_viommu_hyp_* wrappers, so that unit tests run it against the
  * hypervisor double without a machine.  A XviShadow knows what one
  * hypervisor context holds (dfn -> gfn, permissions) and makes a range of it
- * equal to what the guest's tables say, issuing only the difference as
- * map/unmap batches: one call per run of pages contiguous in both dfn and
- * gfn.  Every table entry is guest-controlled: the work one sync does is
- * bounded by XVI_WALK_RANGE_MAX_TABLES and XVI_SHADOW_MAX_PAGES.
+ * equal to what the guest's tables say, issuing only the difference: one
+ * map/unmap operation per run of pages contiguous in dfn (and gfn), all of
+ * one sync in one batch.  Every table entry is guest-controlled: the work
+ * one sync does is bounded by XVI_WALK_RANGE_MAX_TABLES and
+ * XVI_SHADOW_MAX_PAGES.
  */
 
 #ifndef HW_I386_XEN_VIOMMU_SHADOW_H
@@ -43,7 +44,8 @@ typedef struct XviShadowResult {
     int errno_val;              /* negative errno from the hypervisor */
     uint64_t addr;              /* iova of the first page not mirrored */
     uint32_t mapped, unmapped;  /* pages, this sync */
-    uint32_t map_calls, unmap_calls;    /* wrapper calls, this sync */
+    uint32_t map_runs, unmap_runs;      /* operations, this sync */
+    uint32_t calls;             /* batches given to the wrappers: 0 or 1 */
 } XviShadowResult;
 
 /* An empty mirror of context @ctx_no (which must hold no mappings) */

@@ -14,6 +14,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/host-utils.h"
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
@@ -190,6 +191,19 @@ static uint64_t hyp_stat(Env *e, const char *name, int field)
 #define CALLS(e, op) hyp_stat(e, op, 0)
 #define HYPERCALLS(e, op) hyp_stat(e, op, 4)
 
+/*
+ * Hypercalls the device model issued for page operations: multicalls, and
+ * map/unmap operations issued on their own.  With @restarts, also the
+ * invocations that continue an operation the hypervisor preempted.
+ */
+static uint64_t page_hypercalls(Env *e, bool restarts)
+{
+    return HYPERCALLS(e, "pv_multicall") +
+           (restarts ? HYPERCALLS(e, "pv_map_pages") +
+                       HYPERCALLS(e, "pv_unmap_pages") :
+                       CALLS(e, "pv_map_pages") + CALLS(e, "pv_unmap_pages"));
+}
+
 /* Tables ----------------------------------------------------------------- */
 
 static uint64_t alloc_table(Env *e)
@@ -313,7 +327,7 @@ static void test_config(void)
 
 static void test_mirror(void)
 {
-    uint64_t calls, hcalls;
+    uint64_t calls;
     uint32_t v;
     Env e;
     int i;
@@ -359,32 +373,27 @@ static void test_mirror(void)
 
     /*
      * 1000 pages in one page-selective invalidation (am = 10 covers 1024):
-     * one map call, whatever the hypervisor's preemption
+     * one hypercall, whatever the hypervisor's preemption
      */
     for (i = 0; i < BULK_PAGES; i++) {
         map4k(&e, &e.a, IOVA_BULK + i * 0x1000ULL, BULK_GPA + i * 0x1000ULL,
               PTE_RW);
     }
     qtest_writel(e.qts, BULK_GPA + 999 * 0x1000 + 8, 0x99900008);
-    calls = CALLS(&e, "pv_map_pages");
-    hcalls = HYPERCALLS(&e, "pv_map_pages");
+    calls = page_hypercalls(&e, false);
     inv_pages(&e, IOVA_BULK, 10);
-    g_assert_cmpuint(CALLS(&e, "pv_map_pages") - calls, ==, 1);
-    g_test_message("1000 pages mapped: %" PRIu64 " map call(s), %" PRIu64
-                   " hypervisor invocation(s)",
-                   CALLS(&e, "pv_map_pages") - calls,
-                   HYPERCALLS(&e, "pv_map_pages") - hcalls);
+    g_assert_cmpuint(page_hypercalls(&e, false) - calls, ==, 1);
     g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, BULK_PAGES);
     g_assert_cmpint(pt_read(&e.a, IOVA_BULK + 999 * 0x1000 + 8), ==,
                     0x99900008);
 
-    /* Unmapped lazily: one domain-selective invalidation, one unmap call */
+    /* Unmapped lazily: one domain-selective invalidation, one hypercall */
     for (i = 0; i < BULK_PAGES; i++) {
         map4k(&e, &e.a, IOVA_BULK + i * 0x1000ULL, 0, 0);
     }
-    calls = CALLS(&e, "pv_unmap_pages");
+    calls = page_hypercalls(&e, false);
     inv_domain(&e);
-    g_assert_cmpuint(CALLS(&e, "pv_unmap_pages") - calls, ==, 1);
+    g_assert_cmpuint(page_hypercalls(&e, false) - calls, ==, 1);
     g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, 0);
     g_assert_cmpint(pt_read(&e.a, IOVA_BULK), ==, -EFAULT);
 
@@ -483,6 +492,79 @@ static void test_limits(void)
     env_quit(&e);
 }
 
+/*
+ * Hypervisor calls per guest operation, as a driver in caching mode makes
+ * them: strict mode invalidates every map and unmap page-selectively; lazy
+ * mode invalidates maps the same way but frees IOVAs in batches followed by
+ * one domain-selective flush.  Buffers of @pages pages, contiguous in IOVA
+ * and (@scattered false) in guest memory or not.  Printed as
+ * "pv-iommu-calls MODE SHAPE ..." lines for make bench; the assertions
+ * hold the mirror to one call per run of contiguous pages.
+ */
+static void hypercalls_case(bool strict, unsigned pages, bool scattered)
+{
+    const unsigned total = 1024;
+    const unsigned am = ctz32(pages);
+    uint64_t issued0, invoked0, inv = 0, issued, invoked;
+    unsigned b, i;
+    Env e;
+
+    env_init(&e, "", false);
+    enable(&e, &e.a);
+    issued0 = page_hypercalls(&e, false);
+    invoked0 = page_hypercalls(&e, true);
+    for (b = 0; b < total / pages; b++) {
+        uint64_t iova = IOVA_BULK + (uint64_t)b * pages * 0x1000;
+
+        for (i = 0; i < pages; i++) {
+            unsigned n = b * pages + i;
+            uint64_t gpa = BULK_GPA + (scattered ? (n * 37) % total : n) *
+                           0x1000ULL;
+
+            map4k(&e, &e.a, iova + i * 0x1000ULL, gpa, PTE_RW);
+        }
+        inv_pages(&e, iova, am);
+        inv++;
+    }
+    g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, total);
+    for (b = 0; b < total / pages; b++) {
+        uint64_t iova = IOVA_BULK + (uint64_t)b * pages * 0x1000;
+
+        for (i = 0; i < pages; i++) {
+            map4k(&e, &e.a, iova + i * 0x1000ULL, 0, 0);
+        }
+        if (strict) {
+            inv_pages(&e, iova, am);
+            inv++;
+        }
+    }
+    if (!strict) {
+        inv_domain(&e);
+        inv++;
+    }
+    g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, 0);
+    issued = page_hypercalls(&e, false) - issued0;
+    invoked = page_hypercalls(&e, true) - invoked0;
+    g_test_message("pv-iommu-calls %s %u-page-%s invalidations %" PRIu64
+                   " hypercalls %" PRIu64 " with-restarts %" PRIu64
+                   " pages %u", strict ? "strict" : "lazy", pages,
+                   scattered ? "scattered" : "contiguous", inv, issued,
+                   invoked, 2 * total);
+    /* One hypercall per invalidation, however many pages it covers */
+    g_assert_cmpuint(issued, ==, inv);
+    env_quit(&e);
+}
+
+static void test_hypercalls(void)
+{
+    hypercalls_case(true, 1, false);
+    hypercalls_case(false, 1, false);
+    hypercalls_case(true, 64, false);
+    hypercalls_case(false, 64, false);
+    hypercalls_case(true, 64, true);
+    hypercalls_case(false, 64, true);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -490,5 +572,6 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/pv-iommu/mirror", test_mirror);
     qtest_add_func("/xen-viommu/pv-iommu/reset", test_reset);
     qtest_add_func("/xen-viommu/pv-iommu/limits", test_limits);
+    qtest_add_func("/xen-viommu/pv-iommu/hypercalls", test_hypercalls);
     return g_test_run();
 }

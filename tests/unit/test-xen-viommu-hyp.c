@@ -79,6 +79,7 @@ static struct {
     IommuMode iommu_mode;
     GPtrArray *iommu_ops;   /* IommuRec */
     uint32_t pv_chunk;      /* pages per invocation before -ERESTART */
+    unsigned multicalls;
     bool pv_stall;          /* -ERESTART without progress */
     int pv_fail_call;       /* map/unmap invocation (1-based) that fails */
     uint32_t pv_fail_after; /* ... after this many pages */
@@ -350,22 +351,38 @@ static int pv_new_abi(unsigned subop, uint8_t *a, size_t size)
     return fail_errno(ERESTART);
 }
 
-/* __HYPERVISOR_iommu_op (subop, arg) */
-int xencall2(xencall_handle *xcall, unsigned int op, uint64_t arg1,
-             uint64_t arg2)
+/* Whether [p, p + len) lies in one hypercall-safe buffer */
+static bool in_buffer(const void *p, size_t len)
 {
-    uint8_t *cmd = (uint8_t *)(uintptr_t)arg2;
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_hash_table_iter_init(&it, sx.bufs);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const uint8_t *b = k;
+
+        if ((const uint8_t *)p >= b &&
+            (const uint8_t *)p + len <= b + GPOINTER_TO_SIZE(v)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * One __HYPERVISOR_iommu_op (subop, cmd): @arg_size is the room the
+ * sub-op argument has (its allocation, or its slot in a multicall's array)
+ */
+static int iommu_call(uint64_t subop, uint8_t *cmd, size_t arg_size)
+{
     IommuRec *r = g_new0(IommuRec, 1);
     uint8_t *a;
 
-    g_assert_true((void *)xcall == &fake_xcall);
-    g_assert_cmpuint(op, ==, 43);
-    sx.lib_calls++;
-    r->subop = arg1;
-    g_assert_cmpuint(buf_size(cmd), ==, 16);
+    r->subop = subop;
     memcpy(r->cmd, cmd, 16);
     a = (uint8_t *)(uintptr_t)ldq_le_p(cmd + 8);
-    r->arg_alloc = buf_size(a);
+    r->arg_alloc = arg_size ? arg_size : buf_size(a);
+    g_assert_true(in_buffer(a, r->arg_alloc));
     r->arg = g_byte_array_new();
     g_byte_array_append(r->arg, a, r->arg_alloc);
     g_ptr_array_add(sx.iommu_ops, r);
@@ -388,10 +405,43 @@ int xencall2(xencall_handle *xcall, unsigned int op, uint64_t arg1,
     case IOMMU_OLD_POSITIVE:
         return 1;
     case IOMMU_NEW:
-        g_assert_cmpuint(arg1, ==, XEN_VIOMMU_IOMMUOP_REMOTE_CMD);
+        g_assert_cmpuint(subop, ==, XEN_VIOMMU_IOMMUOP_REMOTE_CMD);
         return pv_new_abi(lduw_le_p(cmd + 2), a, r->arg_alloc);
     }
     g_assert_not_reached();
+}
+
+/* __HYPERVISOR_iommu_op (subop, arg), __HYPERVISOR_multicall (list, nr) */
+int xencall2(xencall_handle *xcall, unsigned int op, uint64_t arg1,
+             uint64_t arg2)
+{
+    multicall_entry_t *calls = (multicall_entry_t *)(uintptr_t)arg1;
+    unsigned i;
+    int rc;
+
+    g_assert_true((void *)xcall == &fake_xcall);
+    sx.lib_calls++;
+    if (op == XEN_VIOMMU_HYPERVISOR_IOMMU_OP) {
+        uint8_t *cmd = (uint8_t *)(uintptr_t)arg2;
+
+        g_assert_cmpuint(buf_size(cmd), ==, 16);
+        return iommu_call(arg1, cmd, 0);
+    }
+    g_assert_cmpuint(op, ==, __HYPERVISOR_multicall);
+    sx.multicalls++;
+    g_assert_cmpuint(arg2, >=, 1);
+    g_assert_true(in_buffer(calls, arg2 * sizeof(*calls)));
+    for (i = 0; i < arg2; i++) {
+        uint8_t *cmd = (uint8_t *)(uintptr_t)calls[i].args[1];
+
+        g_assert_cmpuint(calls[i].op, ==, XEN_VIOMMU_HYPERVISOR_IOMMU_OP);
+        g_assert_true(in_buffer(cmd, 16));
+        /* Each argument has a map_pages-sized slot */
+        errno = 0;
+        rc = iommu_call(calls[i].args[0], cmd, 40);
+        calls[i].result = (xen_ulong_t)(long)(rc < 0 ? -errno : rc);
+    }
+    return 0;
 }
 
 /* Helpers ------------------------------------------------------------------ */
@@ -997,6 +1047,67 @@ static void test_native_pv_ops(void)
     /* Upstream: every sub-op fails with -ENOSYS */
     sx.iommu_mode = IOMMU_UPSTREAM;
     g_assert_cmpint(xen_viommu_hyp_pv_init(h, 1, 1), ==, -ENOSYS);
+    native_free(h);
+}
+
+/* A batch: one multicall of remote commands, a preempted entry continued */
+static void test_native_pv_batch(void)
+{
+    XenViommuHyp *h = native_new_pv();
+    XenViommuPvPageOp ops[3] = {
+        { .unmap = true, .dfn = 0x700, .nr_pages = 2 },
+        { .gfn = 0x1234, .dfn = 0x800, .nr_pages = 3,
+          .map_flags = XEN_VIOMMU_IOMMU_MAP_READABLE },
+        { .gfn = 0x5000, .dfn = 0x900, .nr_pages = 300,
+          .map_flags = XEN_VIOMMU_IOMMU_MAP_WRITEABLE },
+    };
+    XenViommuHypOpStats st;
+    const uint8_t *a;
+
+    sx.pv_chunk = 256;
+    sx.multicalls = 0;
+    g_assert_cmpint(xen_viommu_hyp_pv_batch(h, 5, ops, 3), ==, 0);
+    g_assert_cmpuint(sx.multicalls, ==, 1);
+    /* Three entries, then the third continued on its own after 256 pages */
+    g_assert_cmpuint(sx.iommu_ops->len, ==, 4);
+    a = check_remote(0, XEN_VIOMMU_IOMMUOP_UNMAP_PAGES, 40);
+    g_assert_cmpuint(lduw_le_p(a), ==, 5);
+    g_assert_cmpuint(ldq_le_p(a + 8), ==, 0x700);
+    g_assert_cmpuint(rd32(a + 16), ==, 4096);
+    g_assert_cmpuint(rd32(a + 20), ==, 2);
+    a = check_remote(1, XEN_VIOMMU_IOMMUOP_MAP_PAGES, 40);
+    g_assert_cmpuint(lduw_le_p(a), ==, 5);
+    g_assert_cmpuint(ldq_le_p(a + 8), ==, 0x1234);
+    g_assert_cmpuint(ldq_le_p(a + 16), ==, 0x800);
+    g_assert_cmpuint(rd32(a + 24), ==, XEN_VIOMMU_IOMMU_MAP_READABLE);
+    g_assert_cmpuint(rd32(a + 28), ==, 4096);
+    g_assert_cmpuint(rd32(a + 32), ==, 3);
+    a = check_remote(3, XEN_VIOMMU_IOMMUOP_MAP_PAGES, 40);
+    g_assert_cmpuint(ldq_le_p(a + 8), ==, 0x5000 + 256);
+    g_assert_cmpuint(ldq_le_p(a + 16), ==, 0x900 + 256);
+    g_assert_cmpuint(rd32(a + 32), ==, 300 - 256);
+    g_assert_cmpuint(ops[0].done, ==, 2);
+    g_assert_cmpuint(ops[1].done, ==, 3);
+    g_assert_cmpuint(ops[2].done, ==, 300);
+    st = xen_viommu_hyp_get_stats(h, XEN_VIOMMU_HYP_OP_PV_MULTICALL);
+    g_assert_cmpuint(st.calls, ==, 1);
+    g_assert_cmpuint(st.hypercalls, ==, 1);
+    st = xen_viommu_hyp_get_stats(h, XEN_VIOMMU_HYP_OP_PV_MAP_PAGES);
+    g_assert_cmpuint(st.items, ==, 303);
+    g_assert_cmpuint(st.hypercalls, ==, 1);
+
+    /* A failing entry fails alone */
+    clear_records();
+    sx.pv_fail_call = 2;
+    sx.pv_fail_after = 1;
+    sx.pv_fail_errno = ENOMEM;
+    ops[2].nr_pages = 3;
+    g_assert_cmpint(xen_viommu_hyp_pv_batch(h, 5, ops, 3), ==, -ENOMEM);
+    g_assert_cmpint(ops[0].ret, ==, 0);
+    g_assert_cmpint(ops[1].ret, ==, -ENOMEM);
+    g_assert_cmpuint(ops[1].done, ==, 1);
+    g_assert_cmpint(ops[2].ret, ==, 0);
+    g_assert_cmpuint(ops[2].done, ==, 3);
     native_free(h);
 }
 
@@ -1632,6 +1743,7 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu-hyp/native/ir-entries",
                     test_native_ir_entries);
     g_test_add_func("/xen-viommu-hyp/native/pv-ops", test_native_pv_ops);
+    g_test_add_func("/xen-viommu-hyp/native/pv-batch", test_native_pv_batch);
     g_test_add_func("/xen-viommu-hyp/native/pv-restart",
                     test_native_pv_restart);
     g_test_add_func("/xen-viommu-hyp/native/double-only",

@@ -113,8 +113,9 @@ static void test_mirror_and_diff(void)
 
     g_assert_cmpint(fx_sync_all(&f), ==, 0);
     g_assert_cmpuint(f.res.mapped, ==, 10);
-    g_assert_cmpuint(f.res.map_calls, ==, 3);
-    g_assert_cmpuint(f.res.unmap_calls, ==, 0);
+    g_assert_cmpuint(f.res.map_runs, ==, 3);
+    g_assert_cmpuint(f.res.unmap_runs, ==, 0);
+    g_assert_cmpuint(f.res.calls, ==, 1);
     for (i = 0; i < 8; i++) {
         g_assert_cmpint(dev_sees(&f, 0x10000 + i * 0x1000 + 0x123), ==,
                         0x200 + i);
@@ -128,13 +129,13 @@ static void test_mirror_and_diff(void)
 
     /* Nothing changed: no hypervisor call at all */
     g_assert_cmpint(fx_sync_all(&f), ==, 0);
-    g_assert_cmpuint(f.res.map_calls + f.res.unmap_calls, ==, 0);
+    g_assert_cmpuint(f.res.calls, ==, 0);
 
     /* A changed page: unmapped, mapped again with the new gfn */
     put64(&f.m, leaf, 0x346000 | PTE_RW);
     g_assert_cmpint(fx_sync(&f, 0x7f0000000ULL, 0x7f0000fffULL), ==, 0);
-    g_assert_cmpuint(f.res.unmap_calls, ==, 1);
-    g_assert_cmpuint(f.res.map_calls, ==, 1);
+    g_assert_cmpuint(f.res.unmap_runs, ==, 1);
+    g_assert_cmpuint(f.res.map_runs, ==, 1);
     g_assert_cmpint(dev_sees(&f, 0x7f0000000ULL), ==, 0x346);
 
     /* A cleared page is unmapped; a sync of another range leaves it be */
@@ -148,13 +149,13 @@ static void test_mirror_and_diff(void)
 
     /* Clear: nothing left in the hypervisor */
     g_assert_cmpint(xvi_shadow_clear(f.sh, &f.res), ==, 0);
-    g_assert_cmpuint(f.res.unmap_calls, ==, 2);
+    g_assert_cmpuint(f.res.unmap_runs, ==, 2);
     g_assert_cmpuint(double_mappings(&f), ==, 0);
     g_assert_cmpuint(xvi_shadow_pages(f.sh), ==, 0);
     fx_fini(&f);
 }
 
-/* One invalidation of many pages is one wrapper call, whatever preempts */
+/* Contiguous pages are one operation, whatever preempts */
 static void test_batching(void)
 {
     XenViommuHypOpStats before, after;
@@ -170,8 +171,7 @@ static void test_batching(void)
     g_assert_cmpint(fx_sync(&f, 0x1000000, 0x1000000 + 1000 * 0x1000 - 1), ==,
                     0);
     after = op_stats(&f, XEN_VIOMMU_HYP_OP_PV_MAP_PAGES);
-    g_assert_cmpuint(f.res.map_calls, ==, 1);
-    g_assert_cmpuint(after.calls - before.calls, ==, 1);
+    g_assert_cmpuint(f.res.map_runs, ==, 1);
     /* The double preempts every 256 pages: four invocations */
     g_assert_cmpuint(after.hypercalls - before.hypercalls, ==, 4);
     g_assert_cmpuint(after.items - before.items, ==, 1000);
@@ -181,7 +181,7 @@ static void test_batching(void)
     /* A 2 MiB superpage is 512 pages in one call */
     map(&f.m, f.root, 4, 0x40000000, 0x8000000, 2, PTE_R);
     g_assert_cmpint(fx_sync(&f, 0x40000000, 0x401fffff), ==, 0);
-    g_assert_cmpuint(f.res.map_calls, ==, 1);
+    g_assert_cmpuint(f.res.map_runs, ==, 1);
     g_assert_cmpuint(f.res.mapped, ==, 512);
     g_assert_cmpint(dev_sees(&f, 0x401ff000), ==, 0x8000 + 511);
 
@@ -192,13 +192,69 @@ static void test_batching(void)
     }
     g_assert_cmpint(fx_sync(&f, 0x1000000, 0x1000000 + 1000 * 0x1000 - 1), ==,
                     0);
-    g_assert_cmpuint(f.res.unmap_calls, ==, 1);
+    g_assert_cmpuint(f.res.unmap_runs, ==, 1);
     g_assert_cmpuint(f.res.unmapped, ==, 1000);
     g_assert_cmpuint(double_mappings(&f), ==, 512);
     fx_fini(&f);
 }
 
 /* The hypervisor's pool runs out: what fits is mapped, the rest reported */
+/*
+ * Scattered pages, and a change that unmaps and maps: one multicall per
+ * sync (runs beyond XEN_VIOMMU_PV_MULTI_MAX take more)
+ */
+static void test_one_multicall(void)
+{
+    XenViommuHypOpStats mc0, mc1;
+    Fixture f;
+    unsigned i;
+
+    fx_init(&f, 1 << 16);
+    for (i = 0; i < 300; i++) {
+        map(&f.m, f.root, 4, 0x100000 + i * 0x1000ULL,
+            0x800000 + ((i * 37) % 300) * 0x1000ULL, 1, PTE_RW);
+    }
+    mc0 = op_stats(&f, XEN_VIOMMU_HYP_OP_PV_MULTICALL);
+    g_assert_cmpint(fx_sync_all(&f), ==, 0);
+    mc1 = op_stats(&f, XEN_VIOMMU_HYP_OP_PV_MULTICALL);
+    g_assert_cmpuint(f.res.map_runs, ==, 300);
+    g_assert_cmpuint(f.res.calls, ==, 1);
+    g_assert_cmpuint(mc1.calls - mc0.calls, ==, 1);
+    g_assert_cmpuint(mc1.hypercalls - mc0.hypercalls, ==, 1);
+    g_assert_cmpuint(op_stats(&f, XEN_VIOMMU_HYP_OP_PV_MAP_PAGES).hypercalls,
+                     ==, 0);
+    for (i = 0; i < 300; i++) {
+        g_assert_cmpint(dev_sees(&f, 0x100000 + i * 0x1000ULL), ==,
+                        0x800 + (i * 37) % 300);
+    }
+
+    /* Every other page moved: 150 unmaps and 150 maps, one multicall */
+    for (i = 0; i < 300; i += 2) {
+        map(&f.m, f.root, 4, 0x100000 + i * 0x1000ULL,
+            0x900000 + i * 0x1000ULL, 1, PTE_R);
+    }
+    g_assert_cmpint(fx_sync_all(&f), ==, 0);
+    mc0 = op_stats(&f, XEN_VIOMMU_HYP_OP_PV_MULTICALL);
+    g_assert_cmpuint(f.res.unmap_runs, ==, 150);
+    g_assert_cmpuint(f.res.map_runs, ==, 150);
+    g_assert_cmpuint(mc0.hypercalls - mc1.hypercalls, ==, 1);
+    g_assert_cmpint(dev_sees(&f, 0x100000), ==, 0x900);
+    g_assert_cmpint(dev_sees(&f, 0x101000), ==, 0x800 + 37);
+
+    /* 1024 scattered pages: ceil(1024 / XEN_VIOMMU_PV_MULTI_MAX) */
+    for (i = 0; i < 1024; i++) {
+        map(&f.m, f.root, 4, 0x10000000 + i * 0x1000ULL,
+            0x2000000 + ((i * 37) % 1024) * 0x1000ULL, 1, PTE_RW);
+    }
+    g_assert_cmpint(fx_sync(&f, 0x10000000, 0x10000000 + 1024 * 0x1000 - 1),
+                    ==, 0);
+    mc1 = op_stats(&f, XEN_VIOMMU_HYP_OP_PV_MULTICALL);
+    g_assert_cmpuint(mc1.hypercalls - mc0.hypercalls, ==,
+                     DIV_ROUND_UP(1024, XEN_VIOMMU_PV_MULTI_MAX));
+    g_assert_cmpuint(double_mappings(&f), ==, 1324);
+    fx_fini(&f);
+}
+
 static void test_pool_exhausted(void)
 {
     Fixture f;
@@ -284,6 +340,7 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu/shadow/mirror-and-diff",
                     test_mirror_and_diff);
     g_test_add_func("/xen-viommu/shadow/batching", test_batching);
+    g_test_add_func("/xen-viommu/shadow/one-multicall", test_one_multicall);
     g_test_add_func("/xen-viommu/shadow/pool-exhausted", test_pool_exhausted);
     g_test_add_func("/xen-viommu/shadow/not-owned", test_not_owned);
     g_test_add_func("/xen-viommu/shadow/bad-tables", test_bad_tables);

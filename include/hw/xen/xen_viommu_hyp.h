@@ -28,6 +28,7 @@
  */
 
 /* Hypercalls */
+#define XEN_VIOMMU_HYPERVISOR_MULTICALL         13
 #define XEN_VIOMMU_HYPERVISOR_DM_OP             41
 #define XEN_VIOMMU_HYPERVISOR_IOMMU_OP          43  /* proposed PV-IOMMU */
 
@@ -97,6 +98,8 @@
 #define XEN_VIOMMU_IOMMU_PGSIZE                 4096u
 /* Pages Xen handles between two preemption checks */
 #define XEN_VIOMMU_IOMMU_PREEMPT_PAGES          256
+/* map_pages/unmap_pages operations batched into one multicall at most */
+#define XEN_VIOMMU_PV_MULTI_MAX                 512
 
 /* Xen's ERESTART as the host reports it (Linux: 85) */
 #ifdef ERESTART
@@ -180,6 +183,25 @@ typedef struct XenViommuPvUnmapPages {
     uint32_t unmapped;          /* out */
 } XenViommuPvUnmapPages;
 
+/* One entry of a multicall: a map_pages or an unmap_pages */
+typedef struct XenViommuPvBatchEntry {
+    bool unmap;
+    XenViommuPvMapPages map;
+    XenViommuPvUnmapPages unmap_op;
+    int ret;                    /* out: the entry's result */
+} XenViommuPvBatchEntry;
+
+/* One operation of a batch, for the wrapper */
+typedef struct XenViommuPvPageOp {
+    bool unmap;
+    uint64_t gfn;               /* map only */
+    uint64_t dfn;
+    uint32_t nr_pages;
+    uint32_t map_flags;         /* map only */
+    uint32_t done;              /* out: pages mapped or unmapped */
+    int ret;                    /* out: 0 or the negative errno */
+} XenViommuPvPageOp;
+
 /*
  * The ops table.  Every op performs exactly one hypervisor operation and
  * returns 0 (or a non-negative hypercall result) or a negative errno.
@@ -212,6 +234,12 @@ typedef struct XenViommuHypOps {
     int (*pv_reattach_device)(XenViommuHyp *h, uint16_t ctx_no,
                               uint32_t sbdf, uint32_t pasid);
     int (*pv_map_pages)(XenViommuHyp *h, XenViommuPvMapPages *op);
+    /*
+     * @n (at most XEN_VIOMMU_PV_MULTI_MAX) entries in one multicall, in
+     * order: each is updated as pv_(un)map_pages would update it, with its
+     * result in ->ret.  Returns the multicall's own result.
+     */
+    int (*pv_multi)(XenViommuHyp *h, XenViommuPvBatchEntry *e, unsigned n);
     int (*pv_unmap_pages)(XenViommuHyp *h, XenViommuPvUnmapPages *op);
     void (*destroy)(XenViommuHyp *h);
 } XenViommuHypOps;
@@ -232,6 +260,7 @@ typedef enum XenViommuHypOp {
     XEN_VIOMMU_HYP_OP_PV_REATTACH_DEVICE,
     XEN_VIOMMU_HYP_OP_PV_MAP_PAGES,
     XEN_VIOMMU_HYP_OP_PV_UNMAP_PAGES,
+    XEN_VIOMMU_HYP_OP_PV_MULTICALL,
     XEN_VIOMMU_HYP_OP__MAX,
 } XenViommuHypOp;
 
@@ -375,6 +404,19 @@ int xen_viommu_hyp_pv_map_pages(XenViommuHyp *h, uint16_t ctx_no,
 int xen_viommu_hyp_pv_unmap_pages(XenViommuHyp *h, uint16_t ctx_no,
                                   uint64_t dfn, uint32_t nr_pages,
                                   uint32_t *done);
+/*
+ * Do @n map and unmap operations on context @ctx_no, in order, with as few
+ * hypervisor invocations as possible: up to XEN_VIOMMU_PV_MULTI_MAX in one
+ * multicall, a preempted entry continued on its own.  Each op's done and
+ * ret are filled in; a failed op does not stop the others.  Counted as one
+ * pv_multicall call (its hypercalls: the multicalls issued, its items: the
+ * ops in them); an op issued on its own counts as a pv_map_pages or
+ * pv_unmap_pages call; pages go to their items, continuations after
+ * preemption to their hypercalls.  Returns 0 or the first failed op's
+ * negative errno.
+ */
+int xen_viommu_hyp_pv_batch(XenViommuHyp *h, uint16_t ctx_no,
+                            XenViommuPvPageOp *ops, unsigned n);
 
 /* Double-only functions (tests and the TCG device); -ENOTSUP on native */
 
