@@ -14,7 +14,10 @@ Every boot runs all the workloads (tests/guest/init, xvi.bench=):
         pages, far more than an IOTLB holds), two sizes -> cost per MiB each
 Configurations, each booted RUNS times, interleaved and rotated so machine
 noise hits all equally: none, intel-lazy, intel-strict, xen-lazy, xen-strict
-(lazy: the kernel's default flush queue; strict: iommu.strict=1).
+(lazy: the kernel's default flush queue; strict: iommu.strict=1), and
+xen-double (xen-lazy on the hypervisor double, for hypercalls per interrupt).
+Hypercalls per page mapped and unmapped through PV-IOMMU come from the
+pv-iommu qtest's driver patterns (/xen-viommu/pv-iommu/hypercalls).
 
 Prints a table (median [min-max] per configuration, ratios of medians) and
 writes build/bench/results.json (every run's raw numbers too).
@@ -80,6 +83,8 @@ CONFIGS = {
     'intel-strict': (INTEL, STRICT, 'strict'),
     'xen-lazy': (XEN, LAZY, 'lazy'),
     'xen-strict': (XEN, STRICT, 'strict'),
+    # The same as xen-lazy on the hypervisor double: its hypercall counts
+    'xen-double': (XEN + ',hypervisor=double', LAZY, 'lazy'),
 }
 only = os.environ.get('XVI_BENCH_CONFIGS')
 if only:
@@ -331,6 +336,92 @@ def table(summary, ws):
     return '\n'.join(lines)
 
 
+# Hypercall counts ---------------------------------------------------------------
+
+def parse_hyp_stats(text):
+    """x-hyp-stats text -> {op: {'calls': n, ..., 'hypercalls': n}}"""
+    out = {}
+    for line in text.splitlines():
+        w = line.split()
+        if len(w) >= 5 and w[1].isdigit():
+            out[w[0]] = dict(zip(('calls', 'refused', 'errors', 'items',
+                                  'hypercalls'), map(int, w[1:])))
+    return out
+
+
+def interrupt_hypercalls(runs):
+    """Hypercalls per 1000 guest interrupts on the double (xen-double boots):
+    every hypercall of the boot against the completion interrupts the guest
+    counted in its irq workloads (an upper bound: the boot's other interrupts
+    and set-up calls are in the numerator too)."""
+    rows = []
+    for x in runs:
+        if x['config'] != 'xen-double' or 'hyp_stats' not in x or not x['ok']:
+            continue
+        st = parse_hyp_stats(x['hyp_stats'])
+        irqs = sum(v.get('irqs', 0) for k, v in x['w'].items()
+                   if k.startswith('irq_'))
+        inject = st.get('inject_msi', {}).get('hypercalls', 0)
+        total = sum(v.get('hypercalls', 0) for k, v in st.items()
+                    if k != 'probe')
+        if irqs:
+            rows.append({'run': x['run'], 'irqs': irqs, 'inject_msi': inject,
+                         'set_ir_entries': st.get('set_ir_entries', {}).get(
+                             'hypercalls', 0),
+                         'refused': st.get('inject_msi', {}).get('refused', 0),
+                         'per_1000_irqs': 1000.0 * total / irqs})
+    return rows
+
+
+def pv_iommu_hypercalls(qemu):
+    """The pv-iommu qtest's driver patterns: hypercalls per guest operation."""
+    test = os.path.join(os.path.dirname(QEMU_SRC), 'tests', 'qtest',
+                        'xen-viommu-pv-iommu-test')
+    if not os.path.exists(test):
+        return None, 'no %s' % test
+    p = subprocess.run([test, '-p', '/x86_64/xen-viommu/pv-iommu/hypercalls'],
+                       env=dict(os.environ, QTEST_QEMU_BINARY=qemu),
+                       capture_output=True, text=True, timeout=600)
+    rows = []
+    for line in p.stdout.splitlines():
+        w = line.split()
+        if len(w) > 2 and w[1] == 'pv-iommu-calls':
+            kv = dict(zip(w[4::2], map(int, w[5::2])))
+            kv.update(mode=w[2], shape=w[3])
+            kv['per_1000_pages'] = 1000.0 * kv['hypercalls'] / kv['pages']
+            kv['per_invalidation'] = kv['hypercalls'] / kv['invalidations']
+            rows.append(kv)
+    return rows, None if p.returncode == 0 else 'qtest failed (rc %d)' % p.returncode
+
+
+def hypercall_table(irq_rows, pv_rows, pv_note):
+    lines = ['', 'Hypervisor calls (hypervisor double)']
+    if irq_rows:
+        per = [r['per_1000_irqs'] for r in irq_rows]
+        lines.append('interrupts: %.1f hypercalls per 1000 interrupts, median '
+                     'of %d boots (inject_msi %s, set_ir_entries %s, refused %s)'
+                     % (statistics.median(per), len(per),
+                        '/'.join(str(r['inject_msi']) for r in irq_rows),
+                        '/'.join(str(r['set_ir_entries']) for r in irq_rows),
+                        '/'.join(str(r['refused']) for r in irq_rows)))
+    else:
+        lines.append('interrupts: no xen-double boot with counts')
+    if pv_rows:
+        lines.append('%-8s %-22s %8s %8s %10s %10s %10s' % (
+            'mode', 'buffers', 'invals', 'calls', 'restarts', 'per 1000p',
+            'per inval'))
+        for r in pv_rows:
+            lines.append('%-8s %-22s %8d %8d %10d %10.1f %10.2f' % (
+                r['mode'], r['shape'], r['invalidations'], r['hypercalls'],
+                r['with-restarts'] - r['hypercalls'], r['per_1000_pages'],
+                r['per_invalidation']))
+        lines.append('(PV-IOMMU: 1024 pages mapped and unmapped by a caching-mode '
+                     'driver; restarts: continuations after preemption)')
+    else:
+        lines.append('PV-IOMMU: %s' % (pv_note or 'no counts'))
+    return lines
+
+
 def main():
     qemu, gdir, disk = setup()
     os.makedirs(os.path.join(OUT, 'logs'), exist_ok=True)
@@ -359,7 +450,11 @@ def main():
                     x['error'] or '', ','.join(bad))))
             sys.stdout.flush()
     summary, ws = summarize(runs)
-    text = table(summary, ws)
+    irq_rows = interrupt_hypercalls(runs)
+    # The qtest and the binary it runs come from the build tree together
+    pv_rows, pv_note = pv_iommu_hypercalls(QEMU_SRC)
+    text = table(summary, ws) + '\n' + '\n'.join(
+        hypercall_table(irq_rows, pv_rows, pv_note))
     print()
     print(text)
     res = {
@@ -374,6 +469,8 @@ def main():
         'notes': [perf_note],
         'total_s': round(time.monotonic() - t0, 1),
         'summary': summary, 'working_set': ws, 'runs': runs,
+        'hypercalls': {'interrupts': irq_rows, 'pv_iommu': pv_rows,
+                       'pv_iommu_note': pv_note},
     }
     path = os.path.join(OUT, 'results.json')
     with open(path, 'w') as f:
