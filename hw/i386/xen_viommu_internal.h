@@ -271,6 +271,7 @@ struct XenViommuState {
     uint16_t double_pv_max_ctx;
     uint32_t double_pv_pool_pages;
     uint16_t pv_block_ctx;      /* shared blocking context, 0 = none */
+    bool pv_defer;              /* syncs gathered (queued invalidation) */
     QLIST_HEAD(, XenViommuPtDma) pt_dmas;
 };
 
@@ -355,5 +356,9 @@ void xvi_ptdma_unrealize(XenViommuState *s);
 void xvi_ptdma_contexts_changed(XenViommuState *s);
 void xvi_ptdma_iotlb_invalidate(XenViommuState *s, bool all_domains,
                                 uint16_t did, uint64_t start, uint64_t end);
+/* While deferred, IOTLB invalidations only widen each device's pending range */
+void xvi_ptdma_defer(XenViommuState *s, bool on);
+/* Sync the pending ranges now */
+void xvi_ptdma_flush(XenViommuState *s);
 
 #endif /* HW_I386_XEN_VIOMMU_INTERNAL_H */

@@ -68,6 +68,9 @@ struct XenViommuPtDma {
     XviContextEntry ce;         /* MIRROR: the entry mirrored */
     XviShadow *shadow;          /* MIRROR: its context's mappings */
     unsigned warned;
+    /* Deferred sync: [pending_start, pending_end] when pending */
+    bool pending;
+    uint64_t pending_start, pending_end;
 };
 
 static const char *const xvi_ptdma_place_names[] = {
@@ -275,6 +278,7 @@ static void xvi_ptdma_to_mirror(XenViommuPtDma *pd, const XviContextEntry *ce)
     pd->shadow = sh;
     pd->ce = *ce;
     pd->place = XVI_PTDMA_MIRROR;
+    pd->pending = false;
 }
 
 static bool xvi_ptdma_same_ctx(const XviContextEntry *a,
@@ -337,11 +341,42 @@ void xvi_ptdma_iotlb_invalidate(XenViommuState *s, bool all_domains,
     XenViommuPtDma *pd;
 
     QLIST_FOREACH(pd, &s->pt_dmas, next) {
-        if (pd->place == XVI_PTDMA_MIRROR &&
-            (all_domains || pd->ce.did == did)) {
+        if (pd->place != XVI_PTDMA_MIRROR ||
+            (!all_domains && pd->ce.did != did)) {
+            continue;
+        }
+        if (!s->pv_defer) {
             xvi_ptdma_sync(pd, pd->shadow, &pd->ce, start, end);
+        } else if (pd->pending) {
+            pd->pending_start = MIN(pd->pending_start, start);
+            pd->pending_end = MAX(pd->pending_end, end);
+        } else {
+            pd->pending = true;
+            pd->pending_start = start;
+            pd->pending_end = end;
         }
     }
+}
+
+void xvi_ptdma_flush(XenViommuState *s)
+{
+    XenViommuPtDma *pd;
+
+    QLIST_FOREACH(pd, &s->pt_dmas, next) {
+        if (pd->pending && pd->place == XVI_PTDMA_MIRROR) {
+            xvi_ptdma_sync(pd, pd->shadow, &pd->ce, pd->pending_start,
+                           pd->pending_end);
+        }
+        pd->pending = false;
+    }
+}
+
+void xvi_ptdma_defer(XenViommuState *s, bool on)
+{
+    if (!on) {
+        xvi_ptdma_flush(s);
+    }
+    s->pv_defer = on;
 }
 
 bool xvi_ptdma_realize(XenViommuState *s, Error **errp)

@@ -157,6 +157,8 @@ static bool xvi_qi_wait(XenViommuState *s, uint64_t lo, uint64_t hi)
     uint32_t data = lo >> 32;
 
     trace_xen_viommu_qi_wait(sw, ifl, addr, data);
+    /* What came before the wait is complete, passthrough devices included */
+    xvi_ptdma_flush(s);
     /* Status write first, then the interrupt: software may poll either */
     if (sw) {
         uint32_t le = cpu_to_le32(data);
@@ -239,6 +241,35 @@ static bool xvi_qi_desc(XenViommuState *s, uint32_t head, uint64_t lo,
     }
 }
 
+/* Process descriptors from IQH to IQT; false when it stopped on an error */
+static bool xvi_qi_run(XenViommuState *s, uint64_t base, uint32_t entries,
+                       uint32_t head, uint32_t tail)
+{
+    uint32_t done = 0;
+
+    /* At most one lap: the queue cannot hold more descriptors than this */
+    while (head != tail && done < entries) {
+        uint64_t desc[2];
+
+        if (!xvi_read_guest(s, base + ((uint64_t)head << XVI_IQ_PTR_SHIFT),
+                            desc, sizeof(desc))) {
+            xvi_qi_bad(s, head, "descriptor fetch failed", 0, 0);
+            xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
+            return false;
+        }
+        if (!xvi_qi_desc(s, head, le64_to_cpu(desc[0]),
+                         le64_to_cpu(desc[1]))) {
+            /* IQH keeps pointing at the offending descriptor */
+            xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
+            return false;
+        }
+        head = (head + 1) % entries;
+        done++;
+    }
+    xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
+    return true;
+}
+
 void xvi_qi_tail_written(XenViommuState *s)
 {
     uint64_t iqa = xvi_get64(s, XVI_IQA);
@@ -246,7 +277,7 @@ void xvi_qi_tail_written(XenViommuState *s)
     uint64_t base = iqa & XVI_IQA_ADDR_MASK;
     uint32_t head = xvi_get64(s, XVI_IQH) >> XVI_IQ_PTR_SHIFT;
     uint32_t tail = xvi_get64(s, XVI_IQT) >> XVI_IQ_PTR_SHIFT;
-    uint32_t done = 0;
+    bool ok;
 
     if (!(xvi_get32(s, XVI_GSTS) & XVI_GCMD_QIE) ||
         (xvi_get32(s, XVI_FSTS) & XVI_FSTS_IQE)) {
@@ -258,28 +289,15 @@ void xvi_qi_tail_written(XenViommuState *s)
         xvi_fault_set_iqe(s);
         return;
     }
-    head %= entries;
-
-    /* At most one lap: the queue cannot hold more descriptors than this */
-    while (head != tail && done < entries) {
-        uint64_t desc[2];
-
-        if (!xvi_read_guest(s, base + ((uint64_t)head << XVI_IQ_PTR_SHIFT),
-                            desc, sizeof(desc))) {
-            xvi_qi_bad(s, head, "descriptor fetch failed", 0, 0);
-            xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
-            xvi_fault_set_iqe(s);
-            return;
-        }
-        if (!xvi_qi_desc(s, head, le64_to_cpu(desc[0]),
-                         le64_to_cpu(desc[1]))) {
-            /* IQH keeps pointing at the offending descriptor */
-            xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
-            xvi_fault_set_iqe(s);
-            return;
-        }
-        head = (head + 1) % entries;
-        done++;
+    /*
+     * Mirror syncs for passthrough devices are gathered over the batch and
+     * done before each wait descriptor and at the end, so that a queue of
+     * invalidations costs one walk per device, not one per descriptor.
+     */
+    xvi_ptdma_defer(s, true);
+    ok = xvi_qi_run(s, base, entries, head % entries, tail);
+    xvi_ptdma_defer(s, false);
+    if (!ok) {
+        xvi_fault_set_iqe(s);
     }
-    xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
 }

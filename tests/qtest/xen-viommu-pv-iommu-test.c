@@ -27,6 +27,9 @@
 #define GSTS        0x1c
 #define RTADDR      0x20
 #define CCMD        0x28
+#define IQH         0x80
+#define IQT         0x88
+#define IQA         0x90
 #define IVA         0x100
 #define IOTLB       0x108
 #define FRCD        0x200
@@ -35,6 +38,7 @@
 #define CAP_CM      (1ULL << 7)
 #define GCMD_TE     (1U << 31)
 #define GCMD_SRTP   (1U << 30)
+#define GCMD_QIE    (1U << 26)
 #define FRCD_F      (1ULL << 63)
 #define FR_CTX_INVALID  0x3
 #define FR_READ     0x6
@@ -60,6 +64,8 @@
 #define CTX_GPA     0x1001000ULL
 #define TABLES_GPA  0x1100000ULL
 #define TABLES_END  0x3000000ULL
+#define QUEUE_GPA   0x3800000ULL        /* 256 descriptors */
+#define STATUS_GPA  0x3900000ULL
 #define GPA_A       0x5000000ULL
 #define GPA_B       0x5100000ULL
 #define BULK_GPA    0x8000000ULL        /* 1024 pages */
@@ -555,6 +561,46 @@ static void hypercalls_case(bool strict, unsigned pages, bool scattered)
     env_quit(&e);
 }
 
+/*
+ * Queued invalidation: a batch of page-selective descriptors is one sync,
+ * complete when the wait descriptor that follows reports
+ */
+static void test_queued(void)
+{
+    uint64_t calls;
+    unsigned i;
+    Env e;
+
+    env_init(&e, "", false);
+    enable(&e, &e.a);
+    wr64(&e, IQA, QUEUE_GPA);
+    wr32(&e, GCMD, GCMD_TE | GCMD_QIE);
+    for (i = 0; i < 200; i++) {
+        uint64_t iova = IOVA_BULK + i * 0x1000ULL;
+
+        map4k(&e, &e.a, iova, BULK_GPA + ((i * 37) % 200) * 0x1000ULL,
+              PTE_RW);
+        /* IOTLB page-selective, domain DID, one page */
+        qtest_writeq(e.qts, QUEUE_GPA + i * 16,
+                     0x2 | (3 << 4) | ((uint64_t)DID << 16));
+        qtest_writeq(e.qts, QUEUE_GPA + i * 16 + 8, iova);
+    }
+    qtest_writel(e.qts, BULK_GPA + 37 * 0x1000, 0x37370001);
+    /* Wait with status write */
+    qtest_writeq(e.qts, QUEUE_GPA + 200 * 16,
+                 0x5 | (1 << 5) | (0x600dULL << 32));
+    qtest_writeq(e.qts, QUEUE_GPA + 200 * 16 + 8, STATUS_GPA);
+    qtest_writel(e.qts, STATUS_GPA, 0);
+    calls = page_hypercalls(&e, false);
+    wr64(&e, IQT, 201 << 4);
+    g_assert_cmphex(qtest_readl(e.qts, STATUS_GPA), ==, 0x600d);
+    g_assert_cmphex(rd64(&e, IQH), ==, 201 << 4);
+    g_assert_cmpuint(page_hypercalls(&e, false) - calls, ==, 1);
+    g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, 200);
+    g_assert_cmpint(pt_read(&e.a, IOVA_BULK + 0x1000), ==, 0x37370001);
+    env_quit(&e);
+}
+
 static void test_hypercalls(void)
 {
     hypercalls_case(true, 1, false);
@@ -572,6 +618,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/pv-iommu/mirror", test_mirror);
     qtest_add_func("/xen-viommu/pv-iommu/reset", test_reset);
     qtest_add_func("/xen-viommu/pv-iommu/limits", test_limits);
+    qtest_add_func("/xen-viommu/pv-iommu/queued", test_queued);
     qtest_add_func("/xen-viommu/pv-iommu/hypercalls", test_hypercalls);
     return g_test_run();
 }
