@@ -713,6 +713,82 @@ static void test_hostile_root(void)
     env_quit(&e);
 }
 
+/*
+ * A storm of seeded random register accesses (any offset, size and value),
+ * random bytes in the tables and the queue the registers may point at, and
+ * edu DMA in between: QEMU survives, and after a system reset the unit
+ * has its reset state and translates again.  Not a fuzzer (make fuzz is);
+ * it keeps the most guest-reachable paths under make check.
+ */
+static void test_hostile_storm(void)
+{
+    static const uint64_t targets[] = {
+        ROOT_GPA, CTX_GPA, TABLES_GPA, QUEUE_GPA, STATUS_GPA, OUTSIDE_RAM,
+        BASE, 0,
+    };
+    g_autoptr(GRand) r = g_rand_new_with_seed(0x5eed);
+    Env e;
+    int i;
+
+    env_init(&e, "q35", "intremap=on,x2apic=on");
+    for (i = 0; i < 20000; i++) {
+        unsigned what = g_rand_int_range(r, 0, 100);
+        uint64_t off = g_rand_int_range(r, 0, 0x1000);
+        uint64_t val = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+
+        if (what < 10) {
+            /* Point a table register at one of the areas */
+            static const uint64_t regs[] = { RTADDR, IQA, 0xb8 };
+
+            wr64(&e, regs[g_rand_int_range(r, 0, 3)],
+                 targets[g_rand_int_range(r, 0, ARRAY_SIZE(targets))] |
+                 (val & 0x80f));
+        } else if (what < 20) {
+            /* Commands: any mix of enables and one-shots */
+            wr32(&e, GCMD, val);
+        } else if (what < 25) {
+            wr64(&e, 0x88, (val & 0xff) << 4);              /* IQT */
+        } else if (what < 45) {
+            /* Random table or descriptor contents */
+            qtest_writeq(e.qts, targets[g_rand_int_range(r, 0, 5)] +
+                         (off & ~7ULL), val);
+        } else if (what < 50) {
+            edu_dma(&e, what & 1, val & 0xfffff000);
+        } else if (what < 75) {
+            switch (g_rand_int_range(r, 0, 4)) {
+            case 0:
+                qtest_writeb(e.qts, BASE + off, val);
+                break;
+            case 1:
+                qtest_writew(e.qts, BASE + off, val);
+                break;
+            case 2:
+                qtest_writel(e.qts, BASE + off, val);
+                break;
+            default:
+                qtest_writeq(e.qts, BASE + off, val);
+            }
+        } else {
+            qtest_readq(e.qts, BASE + (off & ~7ULL));
+            qtest_readl(e.qts, BASE + (off & ~3ULL));
+        }
+    }
+
+    qtest_system_reset(e.qts);
+    g_assert_cmphex(rd32(&e, GSTS), ==, 0);
+    g_assert_cmphex(rd32(&e, FSTS), ==, 0);
+    g_assert_cmphex(rd64(&e, FRCD + 8), ==, 0);
+    /* The reset cleared edu's BAR and bus mastering: set them up again */
+    qpci_device_enable(e.edu);
+    e.bar = qpci_iomap(e.edu, 0, NULL);
+    e.gcmd = 0;
+    e.next_table = TABLES_GPA;
+    qtest_memset(e.qts, ROOT_GPA, 0, 0x2000);
+    setup(&e, 4, 0, false);
+    check_recovers(&e);
+    env_quit(&e);
+}
+
 /* A root entry whose context table lies outside RAM */
 static void test_hostile_context_table(void)
 {
@@ -781,6 +857,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu-dma/fault/fpd", test_fpd);
     qtest_add_func("/xen-viommu-dma/machine/pc", test_pc);
     qtest_add_func("/xen-viommu-dma/hostile/root", test_hostile_root);
+    qtest_add_func("/xen-viommu-dma/hostile/storm", test_hostile_storm);
     qtest_add_func("/xen-viommu-dma/hostile/context-table",
                    test_hostile_context_table);
     qtest_add_func("/xen-viommu-dma/hostile/page-table",

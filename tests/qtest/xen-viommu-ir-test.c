@@ -48,6 +48,7 @@
 /* IR fault reasons */
 #define FR_INDEX    0x21
 #define FR_NP       0x22
+#define FR_ACCESS   0x23
 #define FR_COMPAT   0x25
 #define FR_SID      0x26
 
@@ -548,6 +549,52 @@ static void test_faults(void)
     stop(&c);
 }
 
+/*
+ * Hostile tables: a 65536-entry table whose first page is the last of RAM,
+ * a table in the unit's own registers, huge invalidation masks
+ */
+static void test_hostile_table(void)
+{
+    const uint64_t last_page = 0x8000000ULL - 0x1000;      /* -m 128 */
+    Ctx c;
+
+    start(&c, "-smp 2", "intremap=on,x2apic=off");
+    qtest_memset(c.qts, last_page, 0, 0x1000);
+    qtest_writeq(c.qts, last_page + 5 * 16, irte_xapic(1, 0x60));
+    qtest_writeq(c.qts, last_page + 5 * 16 + 8, 0);
+    wr64(&c, IRTA, last_page | 15);
+    command(&c, GCMD_SIRTP);
+    c.gcmd |= GCMD_IRE;
+    command(&c, 0);
+    g_assert_true(rd32(&c, GSTS) & GCMD_IRE);
+
+    /* In RAM: delivered; beyond RAM: the entry cannot be read */
+    fire_handle(&c, 5);
+    assert_no_fault(&c);
+    g_assert_true(lapic_irr_has(&c, 1, 0x60));
+    fire_handle(&c, 300);
+    assert_ir_fault(&c, FR_ACCESS, 300);
+    fire_handle(&c, 65535);
+    assert_ir_fault(&c, FR_ACCESS, 65535);
+
+    /* Invalidations with the largest index and mask: bounded, entry kept */
+    iec_inv_index(&c, 0xffff, 15);
+    iec_inv_index(&c, 0, 31);
+    iec_inv_global(&c);
+    fire_handle(&c, 5);
+    assert_no_fault(&c);
+
+    /*
+     * The table in the unit's own register page: reading it is re-entrant
+     * I/O, refused, so the entry cannot be read (and nothing deadlocks)
+     */
+    wr64(&c, IRTA, BASE | 15);
+    command(&c, GCMD_SIRTP);
+    fire_handle(&c, 1);
+    assert_ir_fault(&c, FR_ACCESS, 1);
+    stop(&c);
+}
+
 /* x2APIC mode: compatibility format is blocked unless CFI is set */
 static void test_cfi(void)
 {
@@ -711,6 +758,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/xen-viommu/ir/xapic-delivery", test_xapic_delivery);
     qtest_add_func("/xen-viommu/ir/faults", test_faults);
+    qtest_add_func("/xen-viommu/ir/hostile-table", test_hostile_table);
     qtest_add_func("/xen-viommu/ir/iec", test_iec);
     qtest_add_func("/xen-viommu/ir/cfi", test_cfi);
     qtest_add_func("/xen-viommu/ir/cfi-xapic", test_cfi_xapic);

@@ -292,6 +292,105 @@ static void test_qi_wait_and_iqe(void)
     qtest_quit(qts);
 }
 
+/*
+ * Hostile queues: each ends in the architectural answer (IQE with IQH at
+ * the descriptor, or the descriptor done), never a crash or a hang
+ */
+static void test_hostile_queue(void)
+{
+    /* -m 128: RAM ends at 0x8000000 */
+    const uint64_t ram_end = 0x8000000ULL;
+    QTestState *qts = start("q35", "intremap=on");
+    static const uint64_t bad[][2] = {
+        { 0x1 | (1 << 4) | (1ULL << 9), 0 },    /* type bits 11:9 */
+        { 0x1 | (1 << 4), 1 },                  /* context: hi reserved */
+        { 0x1, 0 },                             /* context: no granularity */
+        { 0x2 | (1 << 4) | (1ULL << 8), 0 },    /* IOTLB: lo reserved */
+        { 0x2 | (3 << 4), 19 },                 /* IOTLB: AM above MAMV */
+        { 0x3 | (1 << 4), 0 },                  /* device-TLB: lo reserved */
+        { 0x4 | (1 << 5), 0 },                  /* IEC: lo reserved */
+        { 0x4, 1 },                             /* IEC: hi reserved */
+        { 0x5 | (1 << 8), 0 },                  /* wait: lo reserved */
+        { 0x5 | (1 << 5), STATUS_GPA | 1 },     /* wait: unaligned status */
+        { 0x6, 0 }, { 0x7, 0 }, { 0x9, 0 }, { 0xf, 0 },    /* other types */
+        { 0, 0 },                               /* zero */
+    };
+    unsigned i;
+
+    qi_enable(qts);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        qi_put(qts, 0, bad[i][0], bad[i][1]);
+        wr64(qts, IQT, 1 << 4);
+        g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+        g_assert_cmphex(rd64(qts, IQH), ==, 0);
+        /* Fixed and cleared, the queue runs again */
+        qi_put(qts, 0, 0x1 | (1 << 4), 0);
+        wr32(qts, FSTS, FSTS_IQE);
+        wr64(qts, IQT, 1 << 4);
+        g_assert_cmphex(rd64(qts, IQH), ==, 1 << 4);
+        /* Off, tail back to 0, on again: IQH restarts at 0 */
+        wr32(qts, GCMD, 0);
+        wr64(qts, IQT, 0);
+        qi_enable(qts);
+    }
+
+    /*
+     * The largest queue (QS 7: 32768 descriptors, 512 KiB) whose first page
+     * is the last of RAM: the 257th fetch fails, IQE stops it there
+     */
+    wr32(qts, GCMD, 0);
+    wr64(qts, IQT, 0);
+    for (i = 0; i < 256; i++) {
+        qtest_writeq(qts, ram_end - 0x1000 + i * 16, 0x1 | (1 << 4));
+        qtest_writeq(qts, ram_end - 0x1000 + i * 16 + 8, 0);
+    }
+    wr64(qts, IQA, (ram_end - 0x1000) | 7);
+    wr32(qts, GCMD, GCMD_QIE);
+    wr64(qts, IQT, 32767ULL << 4);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    g_assert_cmphex(rd64(qts, IQH), ==, 256 << 4);
+    wr32(qts, FSTS, FSTS_IQE);
+
+    /* A queue at the top of the address space: the addresses wrap */
+    wr32(qts, GCMD, 0);
+    wr64(qts, IQT, 0);
+    wr64(qts, IQA, 0xfffffffffffff000ULL | 7);
+    wr32(qts, GCMD, GCMD_QIE);
+    wr64(qts, IQT, 32767ULL << 4);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    g_assert_cmphex(rd64(qts, IQH), ==, 0);
+    wr32(qts, FSTS, FSTS_IQE);
+
+    /* Wrapping around the end of a 256-entry queue: one lap, in order */
+    wr32(qts, GCMD, 0);
+    wr64(qts, IQT, 0);
+    qi_enable(qts);
+    for (i = 0; i < 256; i++) {
+        qi_put(qts, i, 0x2 | (1 << 4), 0);      /* global IOTLB */
+    }
+    wr64(qts, IQT, 250 << 4);
+    g_assert_cmphex(rd64(qts, IQH), ==, 250 << 4);
+    qi_put(qts, 9, 0x5 | (1 << 5) | (0x7777ULL << 32), STATUS_GPA);
+    qtest_writel(qts, STATUS_GPA, 0);
+    wr64(qts, IQT, 10 << 4);
+    g_assert_cmphex(rd64(qts, IQH), ==, 10 << 4);
+    g_assert_cmphex(qtest_readl(qts, STATUS_GPA), ==, 0x7777);
+
+    /*
+     * Wait descriptors whose status goes outside RAM or into the unit's own
+     * registers (IQT): done, the write dropped or blocked as re-entrant
+     */
+    qi_put(qts, 10, 0x5 | (1 << 5) | (0x1234ULL << 32), 0x7ff00000000ULL);
+    qi_put(qts, 11, 0x5 | (1 << 5) | (0x20ULL << 32), BASE + IQT);
+    qi_put(qts, 12, 0x5 | (1 << 5) | (0x8888ULL << 32), STATUS_GPA);
+    wr64(qts, IQT, 13 << 4);
+    g_assert_cmphex(rd64(qts, IQH), ==, 13 << 4);
+    g_assert_cmphex(rd64(qts, IQT), ==, 13 << 4);
+    g_assert_cmphex(qtest_readl(qts, STATUS_GPA), ==, 0x8888);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, 0);
+    qtest_quit(qts);
+}
+
 static void test_register_invalidation(void)
 {
     QTestState *qts = start("q35", "");
@@ -560,6 +659,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/regs/odd-accesses", test_odd_accesses);
     qtest_add_func("/xen-viommu/inv/registers", test_register_invalidation);
     qtest_add_func("/xen-viommu/inv/qi-wait-iqe", test_qi_wait_and_iqe);
+    qtest_add_func("/xen-viommu/hostile/queue", test_hostile_queue);
     qtest_add_func("/xen-viommu/config/errors", test_config_errors);
     qtest_add_func("/xen-viommu/migration/state", test_migration);
     qtest_add_func("/xen-viommu/migration/mismatch", test_migration_mismatch);
