@@ -52,6 +52,11 @@ class Case:
     mem: int = 512
     disk_opts: str = ''
     read_mib: int = 0
+    # Migrations while the guest runs xvi.rounds: 'live' (to a second QEMU
+    # over a socket) or 'file' (saved to a file, restored by a new QEMU)
+    migrate: tuple = ()
+    # The guest reboots itself once (xvi.reboot=1; QEMU without -no-reboot)
+    reboot: bool = False
 
 
 # Common pieces ----------------------------------------------------------------
@@ -164,6 +169,22 @@ CASES = (
              'intel_iommu=on lpj=4000000',
              _e(DISK_OK, ir='x2apic', cpus_online='0-287'),
              timeout=3600, mem=4096),
+        # Reliability: a guest migrated live and through a file, then one
+        # that reboots itself, keep translated DMA and remapped interrupts
+        Case('q35-migrate', 'live migration, then save/restore through a '
+             'file, while the guest reads through the IOMMU',
+             Q35, ['-device', XEN], 'intel_iommu=on iommu.strict=1 xvi.rounds=24',
+             _e(DISK_OK, DMA_ON,
+                {'rounds_min_irqs': gt(0), 'rounds_sha256': HOST_SHA,
+                 'host_rounds_after': gt(3)},
+                ir='x2apic', rounds_ok='24', host_migrations='2'),
+             timeout=360, read_mib=16, migrate=('live', 'file')),
+        Case('q35-reboot', 'the guest reboots itself; the second boot finds '
+             'the unit as at power-on and works',
+             Q35, ['-device', XEN], 'intel_iommu=on xvi.reboot=1',
+             _e(DISK_OK, DMA_ON, TWO_CPUS, ir='x2apic', boot_count='2',
+                host_reboots='1'),
+             timeout=360, reboot=True),
         Case('noiommu', 'no IOMMU: no DMAR, no IR, disk still fine',
              Q35, [], 'intel_iommu=on',
              _e(DISK_OK, TWO_CPUS, ir='off', dmar='off', dmar_table='0',

@@ -76,8 +76,9 @@ def host_disk_sha256(guest_dir, read_mib=None):
 
 
 def qemu_command(qemu, machine_args, device_args, append_extra='', guest_dir=None,
-                 mem=512, disk_opts='', timeout=DEFAULT_TIMEOUT, extra_args=None):
-    """The full QEMU argv boot() runs."""
+                 mem=512, disk_opts='', timeout=DEFAULT_TIMEOUT, extra_args=None,
+                 reboot=False):
+    """The full QEMU argv boot() runs (reboot: the guest may reset itself)."""
     files = guest_files(guest_dir or DEFAULT_GUEST_DIR)
     # The guest watchdog fires well before the host gives up, so a stuck
     # guest still reports what it had.
@@ -101,7 +102,8 @@ def qemu_command(qemu, machine_args, device_args, append_extra='', guest_dir=Non
         del margs[i:i + 2]
     machine_args = margs
     return ([qemu, '-accel', accel, '-nographic', '-nodefaults',
-             '-serial', 'mon:stdio', '-no-reboot', '-m', str(mem),
+             '-serial', 'mon:stdio'] + ([] if reboot else ['-no-reboot']) +
+            ['-m', str(mem),
              '-L', '/usr/share/seabios', '-L', '/usr/share/qemu']
             + _args(machine_args) + _args(device_args) + _args(extra_args)
             + ['-kernel', files['kernel'], '-initrd', files['initrd'],
@@ -161,8 +163,220 @@ def iasl_check(table):
         return 'ok'
 
 
+class Qmp:
+    """A minimal QMP client on a unix socket: commands in, answers out."""
+
+    def __init__(self, path, timeout=30):
+        import socket
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.sock.settimeout(timeout)
+        self.buf = b''
+        self._read()                    # greeting
+        self.cmd('qmp_capabilities')
+
+    def _read(self):
+        import json
+        while b'\n' not in self.buf:
+            b = self.sock.recv(65536)
+            if not b:
+                raise EOFError('QMP closed')
+            self.buf += b
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        import json
+        msg = {'execute': name}
+        if args:
+            msg['arguments'] = args
+        self.sock.sendall(json.dumps(msg).encode() + b'\n')
+        while True:
+            r = self._read()
+            if 'event' in r:
+                continue
+            if 'error' in r:
+                raise RuntimeError('%s: %s' % (name, r['error'].get('desc')))
+            return r.get('return')
+
+    def close(self):
+        self.sock.close()
+
+
+class _Console:
+    """A QEMU process whose console output is gathered by a thread."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.chunks = []
+        self.done = threading.Event()
+        self.th = threading.Thread(target=self._reader, daemon=True)
+        self.th.start()
+
+    def _reader(self):
+        buf = b''
+        while True:
+            b = self.proc.stdout.read1(65536)
+            if not b:
+                break
+            self.chunks.append(b)
+            buf = (buf + b)[-256:]
+            if b'XVI-RESULT done=1' in buf:
+                self.done.set()
+        self.done.set()
+
+    def text(self):
+        return b''.join(self.chunks).decode('utf-8', 'replace')
+
+    def wait_for(self, pattern, deadline):
+        """Until @pattern (a regex) is in the output; the match or None."""
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                return re.search(pattern, self.text())
+            time.sleep(0.2)
+        return None
+
+    def finish(self, deadline):
+        """Wait for the guest to finish (or the deadline); True if killed."""
+        while self.proc.poll() is None:
+            if self.done.wait(0.2):
+                try:
+                    self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                break
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                self.th.join(5)
+                return True
+        self.th.join(5)
+        return False
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.th.join(5)
+
+
+def _migrate(src_qmp, uri, deadline):
+    """Migrate through @uri and wait until the source says completed."""
+    src_qmp.cmd('migrate', uri=uri)
+    while time.monotonic() < deadline:
+        st = src_qmp.cmd('query-migrate').get('status')
+        if st == 'completed':
+            return
+        if st in ('failed', 'cancelled'):
+            raise RuntimeError('migration %s: %s' % (
+                st, src_qmp.cmd('query-migrate').get('error-desc', '?')))
+        time.sleep(0.2)
+    raise RuntimeError('migration did not complete')
+
+
+def boot_migrating(qemu, machine_args, device_args, append_extra, steps,
+                   timeout=DEFAULT_TIMEOUT, log_path=None, guest_dir=None,
+                   mem=512, disk_opts=''):
+    """Boot the guest, then move it through @steps ('live' or 'file'
+    migrations to new QEMU processes) while it runs xvi.rounds.
+
+    Returns (results, log, rc) like boot(), with host_migrations (steps
+    done) and host_rounds_after (rounds the guest did in the last process).
+    """
+    import tempfile
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    tmp = tempfile.TemporaryDirectory(prefix='xvi-mig-')
+    base = qemu_command(qemu, machine_args, device_args, append_extra, guest_dir,
+                        mem, disk_opts, timeout)
+
+    def spawn(i, incoming=None):
+        cmd = base + ['-qmp', 'unix:%s/qmp%d,server=on,wait=off' % (tmp.name, i)]
+        if incoming:
+            cmd += ['-incoming', incoming]
+        return _Console(cmd), cmd
+
+    consoles, cmds, error, done_steps = [], [], None, 0
+    cur, cmd = spawn(0)
+    consoles.append(cur)
+    cmds.append(cmd)
+    try:
+        qmp = Qmp('%s/qmp0' % tmp.name)
+        for i, step in enumerate(steps, 1):
+            # Migrate once the guest has done two more rounds here
+            base_rounds = len(re.findall(r'XVI-PROGRESS', cur.text()))
+            if not cur.wait_for(r'(?s)(XVI-PROGRESS.*){%d}' % (base_rounds + 2),
+                                deadline):
+                raise RuntimeError('no progress before migration %d' % i)
+            if step == 'live':
+                # The destination listens once its monitor answers
+                uri = 'unix:%s/mig%d' % (tmp.name, i)
+                nxt, cmd = spawn(i, uri)
+                consoles.append(nxt)
+                cmds.append(cmd)
+                nqmp = Qmp('%s/qmp%d' % (tmp.name, i))
+                _migrate(qmp, uri, deadline)
+            else:
+                path = '%s/state%d' % (tmp.name, i)
+                _migrate(qmp, 'file:' + path, deadline)
+                nxt, cmd = spawn(i, 'file:' + path)
+                consoles.append(nxt)
+                cmds.append(cmd)
+                nqmp = Qmp('%s/qmp%d' % (tmp.name, i))
+            qmp.cmd('quit')
+            qmp.close()
+            cur.finish(time.monotonic() + 15)
+            cur, qmp = nxt, nqmp
+            done_steps = i
+        qmp.close()
+    except (RuntimeError, OSError, EOFError) as e:
+        error = str(e)
+    timed_out = cur.finish(deadline)
+    for c in consoles:
+        c.kill()
+    elapsed = time.monotonic() - t0
+    log = ''.join('\n# --- QEMU process %d ---\n%s' % (i, c.text())
+                  for i, c in enumerate(consoles))
+    rc = None if timed_out else cur.proc.returncode
+    if log_path:
+        if os.path.dirname(log_path):
+            os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with open(log_path, 'w') as f:
+            for c in cmds:
+                f.write('# ' + ' '.join(shlex.quote(x) for x in c) + '\n')
+            f.write(log)
+            f.write('\n# qemu rc=%s time=%.1fs%s%s\n'
+                    % (rc, elapsed, ' TIMEOUT' if timed_out else '',
+                       ' ERROR ' + error if error else ''))
+    tmp.cleanup()
+    results = parse(log)
+    results.update(_time=elapsed, _timeout=timed_out,
+                   host_migrations=str(done_steps),
+                   host_rounds_after=str(len(re.findall(
+                       r'XVI-PROGRESS', consoles[-1].text()))))
+    if error:
+        results['_error'] = 'migration: ' + error
+    return results, log, rc
+
+
 def boot(qemu, machine_args, device_args, append_extra='', timeout=DEFAULT_TIMEOUT,
-         log_path=None, guest_dir=None, mem=512, disk_opts='', extra_args=None):
+         log_path=None, guest_dir=None, mem=512, disk_opts='', extra_args=None,
+         reboot=False):
     """Boot the guest once.
 
     Returns (results, log, rc): results is the dict of XVI-RESULT values (plus
@@ -171,7 +385,7 @@ def boot(qemu, machine_args, device_args, append_extra='', timeout=DEFAULT_TIMEO
     (None when it was killed on timeout).
     """
     cmd = qemu_command(qemu, machine_args, device_args, append_extra, guest_dir,
-                       mem, disk_opts, timeout, extra_args)
+                       mem, disk_opts, timeout, extra_args, reboot)
     if log_path and os.path.dirname(log_path):
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
     t0 = time.monotonic()
@@ -232,6 +446,7 @@ def boot(qemu, machine_args, device_args, append_extra='', timeout=DEFAULT_TIMEO
     results = parse(log)
     results['_time'] = elapsed
     results['_timeout'] = timed_out
+    results['host_reboots'] = str(log.count('XVI-REBOOTING'))
     return results, log, rc
 
 
@@ -306,10 +521,17 @@ def run_case(qemu, guest_dir, case, log_path=None):
         stats_dir = tempfile.TemporaryDirectory(prefix='xvi-hyp-')
         stats_path = os.path.join(stats_dir.name, 'stats.txt')
         device = _with_hyp_stats(device, stats_path)
-    results, log, rc = boot(qemu, case.machine, device, append,
-                            timeout=case.timeout, log_path=log_path,
-                            guest_dir=guest_dir, mem=case.mem,
-                            disk_opts=case.disk_opts)
+    if case.migrate:
+        results, log, rc = boot_migrating(qemu, case.machine, device, append,
+                                          case.migrate, timeout=case.timeout,
+                                          log_path=log_path,
+                                          guest_dir=guest_dir, mem=case.mem,
+                                          disk_opts=case.disk_opts)
+    else:
+        results, log, rc = boot(qemu, case.machine, device, append,
+                                timeout=case.timeout, log_path=log_path,
+                                guest_dir=guest_dir, mem=case.mem,
+                                disk_opts=case.disk_opts, reboot=case.reboot)
     if stats_dir:
         results.update(read_hyp_stats(stats_path))
         stats_dir.cleanup()
