@@ -17,6 +17,7 @@
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
+#include "xen-viommu-qtest.h"
 #include "standard-headers/linux/pci_regs.h"
 
 #define BASE        0xfed90000ULL
@@ -344,29 +345,10 @@ static int32_t pt_fire(PtDev *pt)
     return (int32_t)qpci_io_readl(pt->dev, pt->bar, PT_RESULT);
 }
 
-/* A counter of the unit's x-hyp-stats: "@name <v>" or "@name <calls> ..." */
+/* A counter of the unit's x-hyp-stats (xen-viommu-qtest.h) */
 static uint64_t hyp_stat(Ctx *c, const char *name, int field)
 {
-    QDict *rsp = qtest_qmp(c->qts, "{ 'execute': 'qom-get', 'arguments': "
-                           "{ 'path': '/machine/peripheral/viommu', "
-                           "'property': 'x-hyp-stats' } }");
-    g_auto(GStrv) lines = g_strsplit(qdict_get_str(rsp, "return"), "\n", -1);
-    uint64_t val = UINT64_MAX;
-    int i;
-
-    for (i = 0; lines[i]; i++) {
-        g_auto(GStrv) words = g_strsplit(lines[i], " ", -1);
-
-        if (words[0] && !strcmp(words[0], name)) {
-            g_assert_cmpint(g_strv_length(words), >, field);
-            val = g_ascii_strtoull(words[field + 1], NULL, 10);
-        }
-    }
-    qobject_unref(rsp);
-    if (val == UINT64_MAX) {
-        g_error("no %s in x-hyp-stats", name);
-    }
-    return val;
+    return xvi_hyp_stat(c->qts, name, field);
 }
 
 /* Per-operation counters: calls refused errors items */

@@ -19,6 +19,7 @@
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
+#include "xen-viommu-qtest.h"
 
 /* Unit registers */
 #define BASE        0xfed90000ULL
@@ -167,29 +168,10 @@ static int64_t pt_read(PtDev *p, uint64_t iova)
     return ret ? (int64_t)ret : (int64_t)v;
 }
 
-/* A counter of x-hyp-stats: "name value" or field @field of "op ..." */
+/* A counter of the unit's x-hyp-stats (xen-viommu-qtest.h) */
 static uint64_t hyp_stat(Env *e, const char *name, int field)
 {
-    QDict *rsp = qtest_qmp(e->qts, "{ 'execute': 'qom-get', 'arguments': "
-                           "{ 'path': '/machine/peripheral/viommu', "
-                           "'property': 'x-hyp-stats' } }");
-    g_auto(GStrv) lines = g_strsplit(qdict_get_str(rsp, "return"), "\n", -1);
-    uint64_t val = UINT64_MAX;
-    int i;
-
-    for (i = 0; lines[i]; i++) {
-        g_auto(GStrv) words = g_strsplit(lines[i], " ", -1);
-
-        if (words[0] && !strcmp(words[0], name)) {
-            g_assert_cmpint(g_strv_length(words), >, field + 1);
-            val = g_ascii_strtoull(words[field + 1], NULL, 10);
-        }
-    }
-    qobject_unref(rsp);
-    if (val == UINT64_MAX) {
-        g_error("no %s in x-hyp-stats", name);
-    }
-    return val;
+    return xvi_hyp_stat(e->qts, name, field);
 }
 
 #define STAT(e, name) hyp_stat(e, "double." name, 0)
