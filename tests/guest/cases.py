@@ -185,6 +185,13 @@ CASES = (
              _e(DISK_OK, DMA_ON, TWO_CPUS, ir='x2apic', boot_count='2',
                 host_reboots='1'),
              timeout=360, reboot=True),
+        Case('q35-race', 'every vCPU hammers the unit\'s registers while '
+             'the disk is read through it',
+             Q35, ['-device', XEN], 'intel_iommu=on iomem=relaxed xvi.race=30',
+             _e(DISK_OK, DMA_ON, TWO_CPUS, {'race_sha256': HOST_SHA},
+                {'race_reads': gt(5)}, ir='x2apic', race_cpus_ok='2',
+                race_reads_bad='0'),
+             read_mib=16),
         Case('noiommu', 'no IOMMU: no DMAR, no IR, disk still fine',
              Q35, [], 'intel_iommu=on',
              _e(DISK_OK, TWO_CPUS, ir='off', dmar='off', dmar_table='0',
