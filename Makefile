@@ -27,7 +27,7 @@ NINJA_TARGETS := qemu-system-x86_64 $(addprefix tests/qtest/,$(QTESTS)) \
 	$(addprefix tests/unit/,$(UNIT_TESTS))
 
 .PHONY: all run check check-asan check-slow bench \
-	clean distclean guest
+	clean distclean guest fuzz
 
 all: $(BUILD_DIR)/config.mk
 	@sh scripts/overlay.sh "$(CURDIR)" "$(QEMU_SRC)" | grep -v '^$$' || true
@@ -59,6 +59,10 @@ check-slow: all guest
 
 bench: all guest
 	/usr/bin/python3 scripts/bench.py
+
+# libFuzzer + qtest generic fuzzer in build-fuzz/ (clang); FUZZ_SECONDS=1800
+fuzz:
+	sh scripts/fuzz.sh
 
 clean:
 	-[ -f $(QEMU_BUILD)/build.ninja ] && ninja -C $(QEMU_BUILD) -t clean >/dev/null

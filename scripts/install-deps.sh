@@ -3,7 +3,8 @@
 # guests needs on Debian 12 (bookworm).  Adds bookworm-backports (meson >= 1.5,
 # python3-pycotap) and a trixie deb-src entry (QEMU 10.0 source package).
 #
-# Usage: scripts/install-deps.sh [--check]
+# Usage: scripts/install-deps.sh [--fuzz] [--check]
+#   --fuzz   also what make fuzz needs (clang 14 with libFuzzer)
 #   --check  only report what is missing (exit 1 if anything is)
 set -eu
 
@@ -11,6 +12,11 @@ PKGS="gcc make pkg-config ninja-build libglib2.0-dev libpixman-1-dev \
 libxen-dev libslirp-dev libfdt-dev zlib1g-dev python3-venv flex bison \
 ccache xz-utils patch cpio busybox-static seabios qemu-system-data \
 acpica-tools dpkg-dev ca-certificates"
+FUZZ_PKGS="clang-14 libclang-rt-14-dev"
+if [ "${1:-}" = "--fuzz" ]; then
+    PKGS="$PKGS $FUZZ_PKGS"
+    shift
+fi
 BACKPORTS_PKGS="meson python3-pycotap"
 SRC_LIST=/etc/apt/sources.list.d/xen-viommu.sources
 

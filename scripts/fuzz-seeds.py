@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""Seed inputs for QEMU's generic fuzzer aimed at xen-viommu.
+
+Usage: scripts/fuzz-seeds.py QEMU_FUZZ_BINARY CORPUS_DIR
+
+QEMU_FUZZ_ARGS / QEMU_FUZZ_OBJECTS must be set as for the fuzzing run
+(scripts/fuzz.sh does that).  The generic fuzzer addresses MMIO by
+"index of a fuzzed region" rather than by address, so a probe input is run
+first (QTEST_LOG) to learn which index lands on the unit's register page,
+the IO-APIC and edu's BAR.  Without those (another configuration) no seeds
+are written; fuzzing then starts from an empty corpus.
+
+The seeds are short command sequences that a driver would issue: set a
+root table and enable translation, then let edu DMA through it; queued
+invalidation with a wait descriptor; interrupt remapping with IO-APIC and
+MSI sources.  Table contents come from DMA patterns (the fuzzer fills any
+memory a device or the unit reads with them).
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+
+SEP = b"FUZZ"
+OP_IN, OP_OUT, OP_READ, OP_WRITE, OP_PCI_READ, OP_PCI_WRITE, \
+    OP_DISABLE_PCI, OP_ADD_DMA_PATTERN, OP_CLEAR_DMA_PATTERNS, \
+    OP_CLOCK_STEP = range(10)
+B, W, L, Q = range(4)
+
+XVI_BASE = 0xfed90000
+IOAPIC_BASE = 0xfec00000
+
+
+def mmio_read(base, off, size=L):
+    return bytes([OP_READ]) + struct.pack("<BBxxI", size, base, off)
+
+
+def mmio_write(base, off, val, size=L):
+    return bytes([OP_WRITE]) + struct.pack("<BBxxIQ", size, base, off, val)
+
+
+def pci_write(dev, off, val, size=L):
+    return bytes([OP_PCI_WRITE]) + struct.pack("<BBBxI", size, dev, off, val)
+
+
+def dma_pattern(data, index=0, stride=0):
+    return bytes([OP_ADD_DMA_PATTERN, index, stride]) + data
+
+
+def clock_step():
+    return bytes([OP_CLOCK_STEP])
+
+
+def probe(binary, workdir):
+    """Map MMIO addresses and PCI devices to the fuzzer's indexes."""
+    inp = b"".join(mmio_read(b, 0) + SEP for b in range(64))
+    path = os.path.join(workdir, ".seed-probe")
+    with open(path, "wb") as f:
+        f.write(inp)
+    env = dict(os.environ, QTEST_LOG="1", FUZZ_SERIALIZE_QTEST="1",
+               ASAN_OPTIONS="detect_leaks=0")
+    out = subprocess.run([binary, "--fuzz-target=generic-fuzz", path],
+                         cwd=workdir, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=300).stdout
+    os.unlink(path)
+    log = out.decode("latin-1")
+    # Before the first command, pci_enum maps every fuzzed PCI device's BARs
+    # in the order that the PCI ops index them ("outl 0xcf8 0x8000XX10" then
+    # "outl 0xcfc ADDR" programs BAR0 of devfn XX).
+    devfns, bar0 = [], {}
+    sel = None
+    reads = []
+    for m in re.finditer(r"\] (outl 0xcf8|outl 0xcfc|readl) (0x[0-9a-f]+)",
+                         log):
+        op, a = m.group(1), int(m.group(2), 16)
+        if op == "outl 0xcf8":
+            sel = a
+            devfn = (a >> 8) & 0xff
+            if devfn not in devfns and not reads:
+                devfns.append(devfn)
+        elif op == "outl 0xcfc" and sel is not None and not reads:
+            if sel & 0xff == 0x10 and a != 0xffffffff:
+                bar0[(sel >> 8) & 0xff] = a
+        elif op == "readl":
+            reads.append(a)
+    index = {}
+    for i, a in enumerate(reads):
+        index.setdefault(a, i)
+    return devfns, bar0, index
+
+
+def main():
+    binary, corpus = sys.argv[1], sys.argv[2]
+    os.makedirs(corpus, exist_ok=True)
+    devfns, bar0, index = probe(binary, os.path.dirname(os.path.abspath(corpus)))
+    # edu is the first PCI device of the default configuration (00:01.0)
+    edu_devfn = 0x08
+    need = {"xen-viommu": XVI_BASE, "ioapic": IOAPIC_BASE,
+            "edu": bar0.get(edu_devfn, -1)}
+    missing = [n for n, a in need.items() if a not in index]
+    if missing or edu_devfn not in devfns:
+        print("fuzz-seeds: %s not found among the fuzzed regions; no seeds"
+              % ", ".join(missing or ["edu at 00:01.0"]))
+        return
+    xvi, ioa, edu = (index[need[n]] for n in ("xen-viommu", "ioapic", "edu"))
+    pdev = devfns.index(edu_devfn)
+
+    TE, SRTP, QIE, IRE, SIRTP = 1 << 31, 1 << 30, 1 << 26, 1 << 25, 1 << 24
+
+    def edu_dma(src, dst, cnt, cmd):
+        return [mmio_write(edu, 0x80, src, Q), mmio_write(edu, 0x88, dst, Q),
+                mmio_write(edu, 0x90, cnt, Q), mmio_write(edu, 0x98, cmd, Q)] \
+            + [clock_step()] * 12     # edu's DMA timer is 100 ms away
+
+    # edu's MSI capability is at 0x40 (64-bit address): remappable format,
+    # handle 0 (address bit 4 = format, bit 3 = SHV).
+    edu_msi = [pci_write(pdev, 0x44, 0xfee00010), pci_write(pdev, 0x48, 0),
+               pci_write(pdev, 0x4c, 0), pci_write(pdev, 0x40, 0x00810005)]
+
+    seeds = {}
+    # 1. DMA remapping.  Each DMA read takes the next pattern in turn: for
+    #    the first, three patterns give a present root entry, a context entry
+    #    (AW=48, domain 1) and present second-level entries, all at 0x200000;
+    #    the others fill every table read with the same entry.
+    walk = [dma_pattern(struct.pack("<QQ", 0x200001, 0)),
+            dma_pattern(struct.pack("<QQ", 0x200001, 0x102)),
+            dma_pattern(struct.pack("<QQ", 0x200003, 0x200003))]
+    for n, pats in enumerate((walk,
+                              [dma_pattern(struct.pack("<Q", 0x200003))],
+                              [dma_pattern(struct.pack("<QQ", 0x200001,
+                                                       0x10102))])):
+        seeds["dma-remap-%d" % n] = pats + [
+            mmio_write(xvi, 0x20, 0x100000, Q),          # RTADDR
+            mmio_write(xvi, 0x18, SRTP),                  # GCMD.SRTP
+            mmio_read(xvi, 0x1c),                         # GSTS
+            mmio_write(xvi, 0x18, TE),                    # GCMD.TE
+        ] + edu_dma(0x1000, 0x40000, 0x100, 1) \
+          + edu_dma(0x40000, 0x3000, 0x100, 3 | 4) + [
+            mmio_read(xvi, 0x34),                         # FSTS
+            mmio_read(xvi, 0x200, Q), mmio_read(xvi, 0x208, Q),   # FRCD0
+            mmio_write(xvi, 0x28, (1 << 63) | (1 << 61), Q),  # CCMD global
+            mmio_write(xvi, 0x108, (1 << 63) | (1 << 60), Q),  # IOTLB global
+        ] + edu_dma(0x2000, 0x40800, 0x80, 1)
+    # 2. Queued invalidation: descriptors from the pattern (a wait with
+    #    status write, then context/IOTLB/IEC invalidations).
+    for n, pat in enumerate((struct.pack("<QQ", 0x0000abcd00000025, 0x300000),
+                             struct.pack("<QQ", 0x11, 0),
+                             struct.pack("<QQ", 0x12, 0) +
+                             struct.pack("<QQ", 0x4, 0) +
+                             struct.pack("<QQ", 0x0000000100000035, 0x300008))):
+        seeds["qi-%d" % n] = [
+            dma_pattern(pat),
+            mmio_write(xvi, 0x90, 0x400000, Q),           # IQA, 256 entries
+            mmio_write(xvi, 0x18, QIE),                   # GCMD.QIE
+            mmio_read(xvi, 0x1c),
+            mmio_write(xvi, 0x88, 0x30, Q),               # IQT: 3 descriptors
+            mmio_read(xvi, 0x80, Q), mmio_read(xvi, 0x9c),
+            mmio_write(xvi, 0xa0, 0),                     # IECTL unmask
+            mmio_write(xvi, 0x88, 0x40, Q),
+            mmio_read(xvi, 0x34),
+        ]
+    # 3. Interrupt remapping, x2APIC mode: IRTEs from the pattern; an
+    #    IO-APIC entry in remappable format and edu's MSI and INTx.
+    for n, pat in enumerate((struct.pack("<QQ", 0x0000000100300001, 0),
+                             struct.pack("<QQ", 0x0000000000410001,
+                                         (1 << 18) | 0x0008))):
+        seq = [
+            dma_pattern(pat),
+            mmio_write(xvi, 0xb8, 0x500000 | (1 << 11) | 7, Q),  # IRTA, EIME
+            mmio_write(xvi, 0x18, SIRTP),
+            mmio_write(xvi, 0x18, IRE),
+            mmio_read(xvi, 0x1c),
+        ]
+        for pin in (0, 2) + tuple(range(16, 24)):
+            # redirection entries (PCI INTx: pins 16-23): remappable, handle pin
+            seq += [mmio_write(ioa, 0x00, 0x10 + 2 * pin),
+                    mmio_write(ioa, 0x10, 0x0),
+                    mmio_write(ioa, 0x00, 0x11 + 2 * pin),
+                    mmio_write(ioa, 0x10, (pin << 17) | (1 << 16))]
+        seq += [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
+        seq += edu_msi + [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1),
+                          mmio_write(xvi, 0x38, 0),      # FECTL unmask
+                          mmio_read(xvi, 0x34)]
+        seq += [mmio_write(xvi, 0x18, 0)]                # all off
+        seeds["intremap-%d" % n] = seq
+    for name, cmds in seeds.items():
+        with open(os.path.join(corpus, "seed-" + name), "wb") as f:
+            f.write(SEP.join(cmds))
+    print("fuzz-seeds: wrote %d seeds (xen-viommu region %d, ioapic %d, "
+          "edu %d, edu PCI index %d)" % (len(seeds), xvi, ioa, edu, pdev))
+
+
+if __name__ == "__main__":
+    main()

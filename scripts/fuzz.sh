@@ -1,0 +1,167 @@
+#!/bin/sh
+# Fuzz xen-viommu with QEMU's generic fuzzer (libFuzzer, driven over qtest).
+#
+# Usage: scripts/fuzz.sh [all|build|run|trace FILE]      (default: all)
+#   build       configure and build build-fuzz/qemu-build/qemu-fuzz-x86_64
+#               (clang-14, libFuzzer, ASan + UBSan)
+#   run         fuzz for FUZZ_SECONDS, then print a summary line; exits 1
+#               if the run left a crash/leak/timeout/oom artifact
+#   all         build, then run
+#   trace FILE  replay one input (e.g. an artifact) and print it as a qtest
+#               command sequence (for a regression test / minimisation)
+#
+# Environment:
+#   FUZZ_SECONDS   run time in seconds [1800]
+#   FUZZ_DIR       build, corpus and artifact directory [build-fuzz]
+#   FUZZ_NINJA_JOBS  ninja -j for the build [2]
+#   FUZZ_ARGS      QEMU arguments (QEMU_FUZZ_ARGS) [see below]
+#   FUZZ_OBJECTS   objects/memory regions to fuzz (QEMU_FUZZ_OBJECTS)
+#   FUZZ_FLAGS     extra libFuzzer flags, e.g. "-seed=1 -use_value_profile=1"
+#
+# Build and fuzzer run under nice -n 10 with one libFuzzer job, so that they
+# share the machine with other builds.  Nothing here is part of make check.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${FUZZ_DIR:-$top/build-fuzz}
+case $dir in /*) ;; *) dir=$top/$dir ;; esac
+secs=${FUZZ_SECONDS:-1800}
+jobs=${FUZZ_NINJA_JOBS:-2}
+bin=$dir/qemu-build/qemu-fuzz-x86_64
+
+# The unit (first, so that the PCI devices after it get its address spaces),
+# and DMA-capable PCI devices behind it: edu (QEMU's DMA test device, MSI),
+# virtio-blk with iommu_platform (virtqueues through the unit), e1000e (DMA,
+# MSI-X).  The IO-APIC is fuzzed too: its interrupts are remapped by the unit.
+args=${FUZZ_ARGS:-"-M q35 -nodefaults \
+-device xen-viommu,intremap=on,x2apic=on \
+-device edu \
+-drive if=none,id=fz0,driver=null-co,read-zeroes=on,size=1M \
+-device virtio-blk-pci,drive=fz0,iommu_platform=on,disable-legacy=on \
+-device e1000e,romfile="}
+# Type names or memory-region names (globs): the unit's register page
+# ("xen-viommu"), edu's BAR ("edu-mmio") and config space ("edu"), the
+# virtio-blk PCI device and its regions, e1000e, the IO-APIC.
+objects=${FUZZ_OBJECTS:-"xen-viommu edu edu-mmio virtio-blk* e1000e ioapic"}
+
+say() { echo "fuzz: $*"; }
+die() { echo "fuzz: error: $*" >&2; exit 1; }
+
+build() {
+    # clang 14 with libFuzzer: installed here (as root), not by make check
+    sh "$top/scripts/install-deps.sh" --fuzz ||
+        die "missing packages for fuzzing (see above)"
+    # configure is a no-op when build-fuzz is current; it re-lays the overlay.
+    nice -n 10 "$top/configure" --build-dir="$dir" --enable-sanitizers \
+        --extra-qemu-args="--enable-fuzzing --cc=clang-14 --cxx=clang++-14 \
+--disable-werror"
+    say "building $bin (nice -n 10, ninja -j$jobs)"
+    nice -n 10 ninja -C "$dir/qemu-build" -j"$jobs" qemu-fuzz-x86_64
+}
+
+# UBSan reports count as crashes.  LeakSanitizer is off while fuzzing (its
+# scan after every input costs ~80% of the run time) and on for a pass over
+# the final corpus.
+sanitizer_env() {
+    export QEMU_FUZZ_ARGS="$args" QEMU_FUZZ_OBJECTS="$objects"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:symbolize=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}"
+    export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$dir/qemu-src/scripts/oss-fuzz/lsan_suppressions.txt}"
+}
+
+artifacts() {
+    ls "$dir/artifacts" 2>/dev/null | grep -E '^(crash|leak|timeout|oom)-' || true
+}
+
+run() {
+    [ -x "$bin" ] || die "$bin missing: run scripts/fuzz.sh build first"
+    mkdir -p "$dir/corpus" "$dir/artifacts"
+    # The generic fuzzer separates its commands with "FUZZ".
+    printf '"FUZZ"\n' > "$dir/fuzz.dict"
+    log=$dir/fuzz-$(date +%Y%m%d-%H%M%S).log
+    before=$(artifacts)
+    sanitizer_env
+    # Driver-like command sequences to start from (default configuration).
+    ls "$dir/corpus" | grep -q '^seed-' ||
+        /usr/bin/python3 "$top/scripts/fuzz-seeds.py" "$bin" "$dir/corpus"
+    corpus0=$(ls "$dir/corpus" | wc -l)
+    say "QEMU_FUZZ_ARGS=$QEMU_FUZZ_ARGS"
+    say "QEMU_FUZZ_OBJECTS=$QEMU_FUZZ_OBJECTS"
+    say "fuzzing for ${secs}s (nice -n 10, one job); corpus $dir/corpus ($corpus0 inputs); log $log"
+    rcfile=$dir/.fuzz-rc
+    rm -f "$rcfile"
+    # shellcheck disable=SC2086
+    { cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz \
+          -max_total_time="$secs" -print_final_stats=1 -detect_leaks=0 \
+          -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
+          -dict="$dir/fuzz.dict" -artifact_prefix="$dir/artifacts/" \
+          ${FUZZ_FLAGS:-} "$dir/corpus" 2>&1; echo $? > "$rcfile"; } |
+        tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' || true
+    rc=$(cat "$rcfile" 2>/dev/null || echo 1)
+    leakrc=0 unit=
+    if [ "$rc" = 0 ]; then
+        say "leak check and coverage: each corpus input once with LeakSanitizer"
+        (cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz -runs=0 \
+            -detect_leaks=1 -print_coverage=1 -timeout=60 -rss_limit_mb=4096 \
+            -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
+            > "$log.leaks" 2>&1) || leakrc=$?
+        grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|SUMMARY' "$log.leaks" || true
+        # Edges of the unit's own files that the corpus reaches (code run
+        # only at start-up, such as realize, is not counted by libFuzzer).
+        awk '/^(COVERED|UNCOVERED)_FUNC:/ && $NF ~ /xen_viommu/ {
+                split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f)
+                sub(/.*\//, "", f); c[f] += e[1]; t[f] += e[2]; n[f]++
+                if (e[1] > 0) h[f]++; C += e[1]; T += e[2] }
+            END { for (f in t) printf "%-26s %5d/%-5d edges %3d%%  %d/%d functions\n",
+                      f, c[f], t[f], t[f] ? 100 * c[f] / t[f] : 0, h[f], n[f]
+                  printf "%-26s %5d/%-5d edges %3d%%\n", "total (xen_viommu*.c)",
+                      C, T, T ? 100 * C / T : 0 }' "$log.leaks" |
+            sort > "$dir/coverage.txt"
+        say "xen-viommu coverage by file: $dir/coverage.txt"
+        unit=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$dir/coverage.txt")
+    fi
+
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+    [ -n "$execs" ] || execs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
+    cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+    corpus=$(ls "$dir/corpus" | wc -l)
+    new=$(artifacts | grep -vxF "$before" || true)
+    [ -n "$before" ] || new=$(artifacts)
+    ncrash=$(printf '%s' "$new" | grep -c . || true)
+    say "summary: ${execs:-?} executions (${eps:-?} exec/s) in ${secs}s, cov: ${cov:-?} ft: ${ft:-?}, xen-viommu ${unit:-?}, corpus $corpus inputs, crashes found: $ncrash (libFuzzer exit $rc, leak check exit $leakrc)"
+    if [ "$ncrash" != 0 ]; then
+        printf '%s\n' "$new" | sed "s#^#fuzz: artifact: $dir/artifacts/#"
+        say "replay one as a qtest trace: sh scripts/fuzz.sh trace FILE"
+        exit 1
+    fi
+    [ "$rc" = 0 ] || die "libFuzzer exited with $rc (see $log)"
+    [ "$leakrc" = 0 ] || die "leak check exited with $leakrc (see $log.leaks)"
+}
+
+# Replay FILE once with QTEST_LOG set, and turn the log into a qtest command
+# sequence with the DMA fills moved before the command that triggered them
+# (QEMU's scripts/oss-fuzz/reorder_fuzzer_qtest_trace.py).  The result can be
+# fed to: qemu-system-x86_64 -display none -machine accel=qtest -m 512M \
+#   $FUZZ_ARGS -qtest stdio < trace; minimise with minimize_qtest_trace.py.
+trace() {
+    [ -x "$bin" ] || die "$bin missing: run scripts/fuzz.sh build first"
+    f=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+    sanitizer_env
+    raw=$dir/trace-$(basename "$f").raw
+    (cd "$dir" && QTEST_LOG=1 FUZZ_SERIALIZE_QTEST=1 "$bin" \
+        --fuzz-target=generic-fuzz "$f" > "$raw" 2>&1) || true
+    /usr/bin/python3 "$dir/qemu-src/scripts/oss-fuzz/reorder_fuzzer_qtest_trace.py" "$raw"
+    echo "# QEMU args: -display none -machine accel=qtest -m 512M $args -qtest stdio" >&2
+    echo "# raw log (sanitizer report at the end): $raw" >&2
+}
+
+case ${1:-all} in
+all) build; run ;;
+build) build ;;
+run) run ;;
+trace) [ $# = 2 ] || die "usage: scripts/fuzz.sh trace FILE"; trace "$2" ;;
+*) die "unknown command '$1' (all, build, run, trace FILE)" ;;
+esac
