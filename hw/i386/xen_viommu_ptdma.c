@@ -15,10 +15,11 @@
  *            off, or a pass-through context entry;
  *   BLOCKED  a shared context with no mappings: translation on and the
  *            context entry not present or invalid, or no context could be
- *            had for the device -- its DMA faults, as on hardware.  The
- *            blocking context is taken when the first passthrough device
- *            is attached (so that blocking can never fail) and given back
- *            when the last one goes;
+ *            had for the device -- its DMA faults, as on hardware.  It is
+ *            taken when the first device needs it and given back when the
+ *            last one leaves; mirrors never take the hypervisor's last
+ *            context while it is not allocated, so blocking cannot fail
+ *            for want of a context;
  *   MIRROR   its own context holding the mappings of its context entry.
  *
  * Context invalidations, SRTP, TE changes and reset re-evaluate every
@@ -128,13 +129,25 @@ static int xvi_ptdma_reattach(XenViommuPtDma *pd, uint16_t ctx)
     return ret;
 }
 
-static int xvi_ptdma_alloc_ctx(XenViommuState *s, uint16_t *ctx)
+/*
+ * A context from the hypervisor.  A mirror (@blocking false) may not take
+ * the last one while the blocking context is not allocated.
+ */
+static int xvi_ptdma_alloc_ctx(XenViommuState *s, uint16_t *ctx,
+                               bool blocking)
 {
     int ret;
 
+    if (!blocking &&
+        s->pv_ctx_used + (s->pv_block_ctx ? 0 : 1) >= s->pv_max_ctx) {
+        return -ENOSPC;
+    }
     qemu_mutex_lock(&s->hyp_lock);
     ret = xen_viommu_hyp_pv_alloc_context(s->hyp, 0, ctx);
     qemu_mutex_unlock(&s->hyp_lock);
+    if (ret >= 0) {
+        s->pv_ctx_used++;
+    }
     return ret;
 }
 
@@ -146,6 +159,7 @@ static void xvi_ptdma_free_ctx(XenViommuState *s, uint16_t ctx)
     ret = xen_viommu_hyp_pv_free_context(
         s->hyp, ctx, XEN_VIOMMU_IOMMU_FREE_REATTACH_DEFAULT);
     qemu_mutex_unlock(&s->hyp_lock);
+    s->pv_ctx_used--;
     if (ret < 0) {
         error_report("xen-viommu: freeing PV-IOMMU context %u failed: %s",
                      ctx, strerror(-ret));
@@ -204,13 +218,19 @@ static void xvi_ptdma_sync(XenViommuPtDma *pd, XviShadow *sh,
 /* Give up what the current place holds in the hypervisor */
 static void xvi_ptdma_release(XenViommuPtDma *pd)
 {
+    XenViommuState *s = pd->s;
+
     if (pd->place == XVI_PTDMA_MIRROR) {
         /* Freeing the context drops its mappings */
-        xvi_ptdma_free_ctx(pd->s, xvi_shadow_ctx(pd->shadow));
+        xvi_ptdma_free_ctx(s, xvi_shadow_ctx(pd->shadow));
         xvi_shadow_free(pd->shadow);
         pd->shadow = NULL;
+    } else if (pd->place == XVI_PTDMA_BLOCKED && !--s->pv_block_users) {
+        xvi_ptdma_free_ctx(s, s->pv_block_ctx);
+        s->pv_block_ctx = 0;
     }
     pd->place = XVI_PTDMA_DEFAULT;
+    pd->pending = false;
 }
 
 static void xvi_ptdma_to_default(XenViommuPtDma *pd)
@@ -230,12 +250,24 @@ static void xvi_ptdma_to_default(XenViommuPtDma *pd)
 
 static void xvi_ptdma_to_blocked(XenViommuPtDma *pd)
 {
+    XenViommuState *s = pd->s;
     int ret;
 
     if (pd->place == XVI_PTDMA_BLOCKED) {
         return;
     }
-    ret = xvi_ptdma_reattach(pd, pd->s->pv_block_ctx);
+    if (!s->pv_block_ctx) {
+        ret = xvi_ptdma_alloc_ctx(s, &s->pv_block_ctx, true);
+        if (ret < 0) {
+            /* Only if the hypervisor broke its word: it stays where it is */
+            s->pv_block_ctx = 0;
+            xvi_ptdma_warn(pd, XVI_PTDMA_WARN_CTX, "no PV-IOMMU context to "
+                           "block it in", ret);
+            return;
+        }
+    }
+    s->pv_block_users++;
+    ret = xvi_ptdma_reattach(pd, s->pv_block_ctx);
     if (ret < 0) {
         xvi_ptdma_warn(pd, XVI_PTDMA_WARN_HYP, "blocking its DMA failed",
                        ret);
@@ -255,7 +287,7 @@ static void xvi_ptdma_to_mirror(XenViommuPtDma *pd, const XviContextEntry *ce)
     uint16_t ctx;
     int ret;
 
-    ret = xvi_ptdma_alloc_ctx(s, &ctx);
+    ret = xvi_ptdma_alloc_ctx(s, &ctx, false);
     if (ret < 0) {
         xvi_ptdma_warn(pd, XVI_PTDMA_WARN_CTX, "the hypervisor has no "
                        "PV-IOMMU context left for it", ret);
@@ -278,7 +310,6 @@ static void xvi_ptdma_to_mirror(XenViommuPtDma *pd, const XviContextEntry *ce)
     pd->shadow = sh;
     pd->ce = *ce;
     pd->place = XVI_PTDMA_MIRROR;
-    pd->pending = false;
 }
 
 static bool xvi_ptdma_same_ctx(const XviContextEntry *a,
@@ -313,15 +344,6 @@ static void xvi_ptdma_evaluate(XenViommuPtDma *pd)
     }
     trace_xen_viommu_ptdma_place(pd->machine_sbdf,
                                  xvi_ptdma_place_names[pd->place]);
-}
-
-/* The blocking context goes with the last passthrough device */
-static void xvi_ptdma_put_block_ctx(XenViommuState *s)
-{
-    if (QLIST_EMPTY(&s->pt_dmas) && s->pv_block_ctx) {
-        xvi_ptdma_free_ctx(s, s->pv_block_ctx);
-        s->pv_block_ctx = 0;
-    }
 }
 
 /* Hooks from the rest of the unit ------------------------------------------ */
@@ -427,6 +449,7 @@ bool xvi_ptdma_realize(XenViommuState *s, Error **errp)
         s->pv_on = false;
         return false;
     }
+    s->pv_max_ctx = max_ctx;
     if (!s->caching_mode) {
         /* Without it the guest does not invalidate when it maps */
         s->caching_mode = true;
@@ -445,7 +468,6 @@ void xvi_ptdma_unrealize(XenViommuState *s)
         QLIST_REMOVE(pd, next);
         pd->s = NULL;
     }
-    xvi_ptdma_put_block_ctx(s);
 }
 
 /* Public API ------------------------------------------------------------- */
@@ -472,15 +494,6 @@ bool xen_viommu_pt_dma_attach(PCIDevice *pdev, uint32_t machine_sbdf,
                           "PV-IOMMU.\n");
         return false;
     }
-    if (QLIST_EMPTY(&s->pt_dmas)) {
-        int ret = xvi_ptdma_alloc_ctx(s, &s->pv_block_ctx);
-
-        if (ret < 0) {
-            error_setg_errno(errp, -ret, "xen-viommu: no PV-IOMMU context "
-                             "for blocking passthrough DMA");
-            return false;
-        }
-    }
     pd = g_new0(XenViommuPtDma, 1);
     pd->s = s;
     pd->pdev = pdev;
@@ -501,7 +514,6 @@ void xen_viommu_pt_dma_detach(XenViommuPtDma *pd)
     if (pd->s) {
         xvi_ptdma_to_default(pd);
         QLIST_REMOVE(pd, next);
-        xvi_ptdma_put_block_ctx(pd->s);
     }
     g_free(pd);
 }

@@ -403,11 +403,15 @@ static void test_mirror(void)
     g_assert_cmpint(pt_read(&e.a, IOVA_A), ==, -EFAULT);
     g_assert_cmpint(pt_read(&e.a, GPA_A), ==, -EFAULT);
 
-    /* TE off: the default context; only the blocking context is left */
+    /* Blocked: in the shared blocking context, the only one allocated */
+    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 1);
+    g_assert_cmpuint(STAT(&e, "pv_attached"), ==, 1);
+
+    /* TE off: the default context, no context left */
     wr32(&e, GCMD, 0);
     g_assert_cmpint(pt_read(&e.a, GPA_A), ==, 0xaaaa0001);
     g_assert_cmpuint(STAT(&e, "pv_attached"), ==, 0);
-    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 1);
+    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 0);
     env_quit(&e);
 }
 
@@ -429,15 +433,14 @@ static void test_reset(void)
               PTE_R);
     }
     inv_domain(&e);
-    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 3);
+    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 2);
     g_assert_cmpuint(STAT(&e, "pv_attached"), ==, 2);
     g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, 32);
     g_assert_cmpint(pt_read(&e.b, IOVA_A), ==, 0xaaaa0001);
 
     qtest_system_reset(e.qts);
     g_assert_cmphex(qtest_readl(e.qts, BASE + GSTS), ==, 0);
-    /* Only the unit's empty blocking context is left */
-    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 1);
+    g_assert_cmpuint(STAT(&e, "pv_contexts"), ==, 0);
     g_assert_cmpuint(STAT(&e, "pv_attached"), ==, 0);
     g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, 0);
     /* The reset cleared the device's BAR: set it up again */
@@ -453,7 +456,7 @@ static void test_limits(void)
     Env e;
     int i;
 
-    /* Two contexts: the blocking one and one for a device */
+    /* Two contexts: one for a device, the last kept for blocking */
     env_init(&e, ",x-double-pv-max-ctx=2,x-double-pv-pool-pages=16", true);
     qtest_writel(e.qts, GPA_A, 0xaaaa0001);
     enable(&e, &e.a);
