@@ -31,7 +31,7 @@ Environment (defaults in brackets):
   XVI_BENCH_DEVS [vda,nvme0n1]  devices for seq/irq (ws runs on the first)
   XVI_BENCH_CONFIGS [all]     subset, e.g. none,xen-lazy
   XVI_BENCH_MEM [1024]        guest MiB
-  XVI_BENCH_TIMEOUT [120]     host timeout per boot (s)
+  XVI_BENCH_TIMEOUT [240]     host timeout per boot (s)
   XVI_BENCH_OUT [build/bench] output directory
 """
 
@@ -64,7 +64,7 @@ WS_MIB = [int(x) for x in os.environ.get('XVI_BENCH_WS_MIB', '64,256').split(','
 WS_TOTAL = env_int('XVI_BENCH_WS_TOTAL', 2048)
 DEVS = [d for d in os.environ.get('XVI_BENCH_DEVS', 'vda,nvme0n1').split(',') if d]
 MEM = env_int('XVI_BENCH_MEM', 1024)
-TIMEOUT = env_int('XVI_BENCH_TIMEOUT', 120)
+TIMEOUT = env_int('XVI_BENCH_TIMEOUT', 240)
 OUT = os.path.abspath(os.environ.get('XVI_BENCH_OUT', os.path.join(REPO, 'build', 'bench')))
 QEMU_SRC = os.environ.get('QEMU', os.path.join(REPO, 'build', 'qemu-build',
                                                'qemu-system-x86_64'))
