@@ -504,33 +504,17 @@ int xen_viommu_hyp_pv_map_pages(XenViommuHyp *h, uint16_t ctx_no,
     return xvh_finish(h, op, ret);
 }
 
-/* @op on its own, continued through preemption */
+/* @op on its own, continued through preemption: a call of its wrapper */
 static void xvh_page_op_one(XenViommuHyp *h, uint16_t ctx_no,
                             XenViommuPvPageOp *op)
 {
-    XenViommuHypOpStats *st;
-    XenViommuPvMapPages m = {
-        .ctx_no = ctx_no, .gfn = op->gfn, .dfn = op->dfn,
-        .map_flags = op->map_flags, .pgsize = XEN_VIOMMU_IOMMU_PGSIZE,
-        .nr_pages = op->nr_pages,
-    };
-    XenViommuPvUnmapPages u = {
-        .ctx_no = ctx_no, .dfn = op->dfn,
-        .pgsize = XEN_VIOMMU_IOMMU_PGSIZE, .nr_pages = op->nr_pages,
-    };
-
-    /* Issued on its own: a call of that operation */
     if (op->unmap) {
-        st = xvh_begin(h, XEN_VIOMMU_HYP_OP_PV_UNMAP_PAGES);
-        op->ret = xvh_run_restartable(h, st, xvh_invoke_unmap, &u,
-                                      &u.nr_pages, &u.unmapped, &op->done);
+        op->ret = xen_viommu_hyp_pv_unmap_pages(h, ctx_no, op->dfn,
+                                                op->nr_pages, &op->done);
     } else {
-        st = xvh_begin(h, XEN_VIOMMU_HYP_OP_PV_MAP_PAGES);
-        op->ret = xvh_run_restartable(h, st, xvh_invoke_map, &m,
-                                      &m.nr_pages, &m.mapped, &op->done);
-    }
-    if (op->ret < 0) {
-        st->errors++;
+        op->ret = xen_viommu_hyp_pv_map_pages(h, ctx_no, op->gfn, op->dfn,
+                                              op->nr_pages, op->map_flags,
+                                              &op->done);
     }
 }
 
