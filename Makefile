@@ -13,6 +13,13 @@
 BUILD_DIR ?= build
 -include $(BUILD_DIR)/config.mk
 
+# ccache hits across clones in other folders (CI builds a fresh clone):
+# paths under the clone are hashed relative to it, the working directory
+# not at all (debug info may then name another clone's build directory).
+CCACHE_BASEDIR ?= $(CURDIR)
+CCACHE_NOHASHDIR ?= 1
+export CCACHE_BASEDIR CCACHE_NOHASHDIR
+
 QEMU_BUILD ?= $(BUILD_DIR)/qemu-build
 QEMU := $(QEMU_BUILD)/qemu-system-x86_64
 GUEST_DIR := $(BUILD_DIR)/guest
