@@ -299,7 +299,10 @@ void xvi_dma_reset(XenViommuState *s)
     if (s->buses) {
         xvi_for_each_dev(s, xvi_dev_enable, &off);
     }
-    /* GSTS is clear: passthrough devices go back to the default context */
+    /*
+     * Passthrough devices follow GSTS: back to the default context at
+     * reset, where the incoming state puts them after migration
+     */
     xvi_ptdma_contexts_changed(s);
 }
 

@@ -270,10 +270,7 @@ struct XenViommuState {
     bool double_pv_iommu;       /* x-double-pv-* properties */
     uint16_t double_pv_max_ctx;
     uint32_t double_pv_pool_pages;
-    uint16_t pv_max_ctx;        /* contexts the hypervisor gave (pv_init) */
-    uint16_t pv_ctx_used;       /* contexts allocated, blocking one included */
     uint16_t pv_block_ctx;      /* shared blocking context, 0 = none */
-    unsigned pv_block_users;    /* devices in it */
     bool pv_defer;              /* syncs gathered (queued invalidation) */
     QLIST_HEAD(, XenViommuPtDma) pt_dmas;
 };

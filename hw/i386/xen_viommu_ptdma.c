@@ -129,25 +129,34 @@ static int xvi_ptdma_reattach(XenViommuPtDma *pd, uint16_t ctx)
     return ret;
 }
 
+/* Devices of the unit in @place */
+static unsigned xvi_ptdma_count(XenViommuState *s, XviPtDmaPlace place)
+{
+    XenViommuPtDma *pd;
+    unsigned n = 0;
+
+    QLIST_FOREACH(pd, &s->pt_dmas, next) {
+        n += pd->place == place;
+    }
+    return n;
+}
+
 /*
- * A context from the hypervisor.  A mirror (@blocking false) may not take
- * the last one while the blocking context is not allocated.
+ * A context from the hypervisor.  Mirrors (@blocking false) leave one of
+ * the hypervisor's contexts to the blocking context, allocated or not.
  */
 static int xvi_ptdma_alloc_ctx(XenViommuState *s, uint16_t *ctx,
                                bool blocking)
 {
     int ret;
 
-    if (!blocking &&
-        s->pv_ctx_used + (s->pv_block_ctx ? 0 : 1) >= s->pv_max_ctx) {
+    if (!blocking && xvi_ptdma_count(s, XVI_PTDMA_MIRROR) + 1 >=
+        xen_viommu_hyp_caps(s->hyp)->pv.max_ctx_no) {
         return -ENOSPC;
     }
     qemu_mutex_lock(&s->hyp_lock);
     ret = xen_viommu_hyp_pv_alloc_context(s->hyp, 0, ctx);
     qemu_mutex_unlock(&s->hyp_lock);
-    if (ret >= 0) {
-        s->pv_ctx_used++;
-    }
     return ret;
 }
 
@@ -159,7 +168,6 @@ static void xvi_ptdma_free_ctx(XenViommuState *s, uint16_t ctx)
     ret = xen_viommu_hyp_pv_free_context(
         s->hyp, ctx, XEN_VIOMMU_IOMMU_FREE_REATTACH_DEFAULT);
     qemu_mutex_unlock(&s->hyp_lock);
-    s->pv_ctx_used--;
     if (ret < 0) {
         error_report("xen-viommu: freeing PV-IOMMU context %u failed: %s",
                      ctx, strerror(-ret));
@@ -219,18 +227,20 @@ static void xvi_ptdma_sync(XenViommuPtDma *pd, XviShadow *sh,
 static void xvi_ptdma_release(XenViommuPtDma *pd)
 {
     XenViommuState *s = pd->s;
+    XviPtDmaPlace was = pd->place;
 
-    if (pd->place == XVI_PTDMA_MIRROR) {
+    pd->place = XVI_PTDMA_DEFAULT;
+    pd->pending = false;
+    if (was == XVI_PTDMA_MIRROR) {
         /* Freeing the context drops its mappings */
         xvi_ptdma_free_ctx(s, xvi_shadow_ctx(pd->shadow));
         xvi_shadow_free(pd->shadow);
         pd->shadow = NULL;
-    } else if (pd->place == XVI_PTDMA_BLOCKED && !--s->pv_block_users) {
+    } else if (was == XVI_PTDMA_BLOCKED &&
+               !xvi_ptdma_count(s, XVI_PTDMA_BLOCKED)) {
         xvi_ptdma_free_ctx(s, s->pv_block_ctx);
         s->pv_block_ctx = 0;
     }
-    pd->place = XVI_PTDMA_DEFAULT;
-    pd->pending = false;
 }
 
 static void xvi_ptdma_to_default(XenViommuPtDma *pd)
@@ -266,7 +276,6 @@ static void xvi_ptdma_to_blocked(XenViommuPtDma *pd)
             return;
         }
     }
-    s->pv_block_users++;
     ret = xvi_ptdma_reattach(pd, s->pv_block_ctx);
     if (ret < 0) {
         xvi_ptdma_warn(pd, XVI_PTDMA_WARN_HYP, "blocking its DMA failed",
@@ -449,7 +458,6 @@ bool xvi_ptdma_realize(XenViommuState *s, Error **errp)
         s->pv_on = false;
         return false;
     }
-    s->pv_max_ctx = max_ctx;
     if (!s->caching_mode) {
         /* Without it the guest does not invalidate when it maps */
         s->caching_mode = true;
