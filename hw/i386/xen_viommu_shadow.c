@@ -220,9 +220,7 @@ static void xvi_shadow_apply(XviShadow *sh, GArray *stale, GArray *want,
 
     xvi_shadow_add_unmaps(ops, stale);
     nr_unmaps = ops->len;
-    if (want) {
-        xvi_shadow_add_maps(ops, first, want);
-    }
+    xvi_shadow_add_maps(ops, first, want);
     if (!ops->len) {
         return;
     }
@@ -351,22 +349,4 @@ int xvi_shadow_sync(XviShadow *sh, const XviWalkConfig *cfg,
     xvi_shadow_apply(sh, stale, c.want, res);
     g_array_free(c.want, true);
     return res->error == XVI_SHADOW_OK ? 0 : -1;
-}
-
-static void xvi_shadow_all_one(gpointer key, gpointer value, gpointer opaque)
-{
-    g_array_append_val((GArray *)opaque, ((XviShadowPage *)value)->dfn);
-}
-
-int xvi_shadow_clear(XviShadow *sh, XviShadowResult *res)
-{
-    g_autoptr(GArray) dfns = g_array_new(false, false, sizeof(uint64_t));
-
-    memset(res, 0, sizeof(*res));
-    g_hash_table_foreach(sh->pages, xvi_shadow_all_one, dfns);
-    g_array_sort(dfns, xvi_shadow_cmp_dfn);
-    xvi_shadow_apply(sh, dfns, NULL, res);
-    /* Whatever the hypervisor said, the mirror no longer vouches for it */
-    g_hash_table_remove_all(sh->pages);
-    return res->errno_val;
 }

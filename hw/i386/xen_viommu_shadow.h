@@ -65,7 +65,4 @@ int xvi_shadow_sync(XviShadow *sh, const XviWalkConfig *cfg,
                     XviReadFn *read, void *opaque, const XviContextEntry *ce,
                     uint64_t start, uint64_t end, XviShadowResult *res);
 
-/* Unmap everything: 0, or the hypervisor's negative errno */
-int xvi_shadow_clear(XviShadow *sh, XviShadowResult *res);
-
 #endif /* HW_I386_XEN_VIOMMU_SHADOW_H */
