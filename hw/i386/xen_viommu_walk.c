@@ -206,6 +206,27 @@ static int perm_fault(unsigned access, uint8_t perm)
     return XVI_FR_NONE;
 }
 
+/* Does the page at @gpa of size @mask + 1 overlap the interrupt range? */
+static bool intr_overlap(uint64_t gpa, uint64_t mask)
+{
+    return gpa <= XVI_INTR_ADDR_LAST && gpa + mask >= XVI_INTR_ADDR_FIRST;
+}
+
+/*
+ * @t overlaps the interrupt range: narrow it to the 4 KiB page of @iova,
+ * which is blocked when it lies in the range.
+ */
+static int intr_clip(XviTranslation *t, uint64_t iova)
+{
+    uint64_t off = iova & t->mask & XVI_PAGE_MASK;
+
+    t->iova += off;
+    t->gpa += off;
+    t->mask = ~XVI_PAGE_MASK;
+    t->level = 1;
+    return intr_overlap(t->gpa, t->mask) ? XVI_FR_INTR_ADDR : XVI_FR_NONE;
+}
+
 int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
                 const XviContextEntry *ce, uint64_t iova, unsigned access,
                 XviTranslation *out)
@@ -242,7 +263,9 @@ int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
         bool leaf;
 
         if (!read(opaque, table + idx * sizeof(pte), &pte, sizeof(pte))) {
-            return XVI_FR_PT_ACCESS;
+            /* The table SLPTPTR names is the context entry's fault */
+            return level == ce->levels ? XVI_FR_CTX_INVALID :
+                                         XVI_FR_PT_ACCESS;
         }
         pte = le64_to_cpu(pte);
         if (!(pte & (XVI_SL_R | XVI_SL_W))) {
@@ -253,13 +276,19 @@ int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
         }
         perm &= sl_perm(pte);
         if (leaf) {
+            int fault;
+
             mask = MAKE_64BIT_MASK(0, level_shift(level));
             out->iova = iova & ~mask;
             out->gpa = pte & addr_field_mask(cfg) & ~mask;
             out->mask = mask;
             out->perm = perm;
             out->level = level;
-            return perm_fault(access, perm);
+            fault = perm_fault(access, perm);
+            if (!fault && intr_overlap(out->gpa, mask)) {
+                fault = intr_clip(out, iova);
+            }
+            return fault;
         }
         table = pte & addr_field_mask(cfg);
     }
@@ -273,8 +302,42 @@ typedef struct RangeWalk {
     XviLeafFn *fn;
     void *fn_opaque;
     unsigned tables_left;       /* XVI_WALK_RANGE_MAX_TABLES budget */
+    unsigned top_level;         /* the table SLPTPTR points to */
     uint64_t buf[XVI_MAX_LEVELS][XVI_ENTRIES];
 } RangeWalk;
+
+/*
+ * Hand @t to the visitor, leaving out what maps into the interrupt range: a
+ * superpage that overlaps it goes as its smaller pages, so at most 511 2 MiB
+ * and 512 4 KiB pieces for a 1 GiB page.  Pieces outside [start, end] are
+ * still reported, as a whole leaf would be.
+ */
+static int report_leaf(RangeWalk *rw, const XviTranslation *t)
+{
+    XviTranslation piece = *t;
+    uint64_t size;
+    unsigned i;
+    int ret;
+
+    if (!intr_overlap(t->gpa, t->mask)) {
+        return rw->fn(rw->fn_opaque, t);
+    }
+    if (t->level == 1) {
+        return 0;
+    }
+    piece.level = t->level - 1;
+    piece.mask = MAKE_64BIT_MASK(0, level_shift(piece.level));
+    size = piece.mask + 1;
+    for (i = 0; i < XVI_ENTRIES; i++) {
+        piece.iova = t->iova + i * size;
+        piece.gpa = t->gpa + i * size;
+        ret = report_leaf(rw, &piece);
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
 
 /*
  * Visit the part of [rw->start, rw->end] that the table at @table (level
@@ -304,7 +367,8 @@ static int walk_table(RangeWalk *rw, uint64_t table, unsigned level,
     /* One read for the slice of the table the range needs */
     if (!rw->read(rw->opaque, table + first * sizeof(uint64_t), &ent[first],
                   (stop - first + 1) * sizeof(uint64_t))) {
-        return -XVI_FR_PT_ACCESS;
+        return level == rw->top_level ? -XVI_FR_CTX_INVALID :
+                                        -XVI_FR_PT_ACCESS;
     }
 
     for (i = first; i <= stop; i++) {
@@ -336,7 +400,7 @@ static int walk_table(RangeWalk *rw, uint64_t table, unsigned level,
                 .perm = p,
                 .level = level,
             };
-            ret = rw->fn(rw->fn_opaque, &t);
+            ret = report_leaf(rw, &t);
         }
         if (ret) {
             return ret;
@@ -374,6 +438,7 @@ int xvi_sl_walk_range(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
     rw->fn = fn;
     rw->fn_opaque = fn_opaque;
     rw->tables_left = XVI_WALK_RANGE_MAX_TABLES;
+    rw->top_level = ce->levels;
     return walk_table(rw, ce->slptptr & XVI_PAGE_MASK, ce->levels, 0,
                       XVI_PERM_READ | XVI_PERM_WRITE);
 }

@@ -22,7 +22,8 @@ enum {
     XVI_FR_NONE = 0,
     XVI_FR_ROOT_NP = 0x1,        /* root entry present bit clear */
     XVI_FR_CTX_NP = 0x2,         /* context entry present bit clear */
-    XVI_FR_CTX_INVALID = 0x3,    /* invalid context programming (TT, AW) */
+    XVI_FR_CTX_INVALID = 0x3,    /* invalid context programming (TT, AW), */
+                                 /* or the SLPTPTR table unreadable */
     XVI_FR_ADDR_BEYOND_AW = 0x4, /* input address above the AGAW/MGAW */
     XVI_FR_WRITE = 0x5,          /* write to a page without W */
     XVI_FR_READ = 0x6,           /* read of a page without R */
@@ -33,7 +34,15 @@ enum {
     XVI_FR_CTX_RSVD = 0xb,       /* reserved bit set in context entry */
     XVI_FR_PTE_RSVD = 0xc,       /* reserved bit set in a paging entry */
     XVI_FR_TT_BLOCKED = 0xd,     /* translation type not allowed */
+    XVI_FR_INTR_ADDR = 0xe,      /* output address in the interrupt range */
 };
+
+/*
+ * The interrupt address range (VT-d 3.15): no translation may output into
+ * it, since writes there are interrupt requests that remapping must see.
+ */
+#define XVI_INTR_ADDR_FIRST 0xfee00000ULL
+#define XVI_INTR_ADDR_LAST  0xfeefffffULL
 #define XVI_PERM_READ  1
 #define XVI_PERM_WRITE 2
 
@@ -83,6 +92,10 @@ typedef struct XviTranslation {
  * exists but lacks the needed permission, fills @out and returns
  * XVI_FR_WRITE/XVI_FR_READ. Not-present entries (R=W=0) fault with
  * XVI_FR_WRITE for writes and XVI_FR_READ for reads (as hardware reports).
+ * A translation whose output falls in the interrupt address range gives
+ * XVI_FR_INTR_ADDR; a superpage that overlaps the range only in part is
+ * reported as the 4 KiB page @iova falls in, so that no cached or notified
+ * entry ever covers the range.
  *
  * For a pass-through context (tt == 2) no table is read: the result is the
  * identity 4 KiB page with read/write permission, or XVI_FR_ADDR_BEYOND_AW
@@ -103,8 +116,11 @@ int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
  *
  * Details: a leaf is reported only if some access through it succeeds
  * (effective perm != 0), so a subtree below an entry that already leaves no
- * permission is skipped unread.  @end is clamped to the context's address
- * width, so [0, UINT64_MAX] means "everything"; start > end visits nothing.
+ * permission is skipped unread.  A leaf whose output lies in the interrupt
+ * address range is not reported (nothing may be mapped there); a superpage
+ * overlapping it is reported as its smaller pages outside it.  @end is
+ * clamped to the context's address width, so [0, UINT64_MAX] means
+ * "everything"; start > end visits nothing.
  * Only multi-level contexts (tt == 0) can be walked; others give
  * -XVI_FR_CTX_INVALID.  @fn should return a positive value to stop, so it
  * cannot be mistaken for a fault.

@@ -506,17 +506,25 @@ static void test_walk_pass_through(void)
     mem_fini(&m);
 }
 
+static int count_leaf(void *opaque, const XviTranslation *t);
+
 static void test_walk_access_fail(void)
 {
     XviTranslation t;
     XviContextEntry ce;
     uint64_t root, e;
+    unsigned n = 0;
     Mem m;
 
     mem_init(&m);
+    /* The table SLPTPTR points to: an invalid context entry (0x3) */
     ce = ml_ctx(OUTSIDE, 4);
     g_assert_cmpint(walk(&m, &cfg_all, &ce, 0, XVI_PERM_READ, &t), ==,
-                    XVI_FR_PT_ACCESS);
+                    XVI_FR_CTX_INVALID);
+    g_assert_cmpint(xvi_sl_walk_range(&cfg_all, mem_read, &m, &ce, 0,
+                                      UINT64_MAX, count_leaf, &n), ==,
+                    -XVI_FR_CTX_INVALID);
+    /* A table below it: a paging-entry access fault (0x7) */
     root = alloc_page(&m);
     ce = ml_ctx(root, 4);
     map(&m, root, 4, 0x3000, 0x13000, 1, PTE_RW);
@@ -679,6 +687,103 @@ static void test_walk_range(void)
     mem_fini(&m);
 }
 
+/*
+ * Nothing translates into the interrupt address range (VT-d 3.15): such
+ * accesses fault with 0xE; a superpage that overlaps the range only in part
+ * translates its other pages as 4 KiB pages.
+ */
+static void test_walk_intr_range(void)
+{
+    static const struct {
+        uint64_t gpa;
+        int fault;
+    } pages[] = {
+        { 0xfedff000ULL, XVI_FR_NONE }, { 0xfee00000ULL, XVI_FR_INTR_ADDR },
+        { 0xfee80000ULL, XVI_FR_INTR_ADDR },
+        { 0xfeeff000ULL, XVI_FR_INTR_ADDR }, { 0xfef00000ULL, XVI_FR_NONE },
+    };
+    XviTranslation t;
+    XviContextEntry ce;
+    uint64_t root;
+    unsigned i;
+    Mem m;
+
+    mem_init(&m);
+    root = alloc_page(&m);
+    ce = ml_ctx(root, 4);
+    for (i = 0; i < ARRAY_SIZE(pages); i++) {
+        uint64_t iova = 0x100000 + i * 0x1000;
+
+        map(&m, root, 4, iova, pages[i].gpa, 1, PTE_RW);
+        g_assert_cmpint(walk(&m, &cfg_all, &ce, iova + 0x40, XVI_PERM_WRITE,
+                             &t), ==, pages[i].fault);
+        g_assert_cmpint(walk(&m, &cfg_all, &ce, iova, XVI_PERM_READ, &t), ==,
+                        pages[i].fault);
+    }
+
+    /* 2 MiB page at 0xfee00000: its first half is the interrupt range */
+    map(&m, root, 4, 0x40000000ULL, 0xfee00000ULL, 2, PTE_RW);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x40001000ULL, XVI_PERM_WRITE,
+                         &t), ==, XVI_FR_INTR_ADDR);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x40105123ULL, XVI_PERM_WRITE,
+                         &t), ==, XVI_FR_NONE);
+    g_assert_cmphex(t.iova, ==, 0x40105000ULL);
+    g_assert_cmphex(t.gpa, ==, 0xfef05000ULL);
+    g_assert_cmphex(t.mask, ==, 0xfff);
+    g_assert_cmpuint(t.level, ==, 1);
+
+    /* 1 GiB page over 0xc0000000-0xffffffff */
+    map(&m, root, 4, 0x80000000ULL, 0xc0000000ULL, 3, PTE_R);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x80000000ULL + 0x3ee00000ULL,
+                         XVI_PERM_READ, &t), ==, XVI_FR_INTR_ADDR);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x80001000ULL, XVI_PERM_READ,
+                         &t), ==, XVI_FR_NONE);
+    g_assert_cmphex(t.gpa, ==, 0xc0001000ULL);
+    g_assert_cmphex(t.mask, ==, 0xfff);
+    /* A permission fault is still the permission fault */
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x80001000ULL, XVI_PERM_WRITE,
+                         &t), ==, XVI_FR_WRITE);
+    /* A superpage clear of the range is untouched */
+    map(&m, root, 4, 0x40200000ULL, 0xfe000000ULL, 2, PTE_RW);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x40200000ULL, XVI_PERM_READ,
+                         &t), ==, XVI_FR_NONE);
+    g_assert_cmphex(t.mask, ==, SZ_2M - 1);
+    mem_fini(&m);
+}
+
+/* The range walk (PV-IOMMU mirror) reports nothing in the interrupt range */
+static void test_walk_range_intr(void)
+{
+    Leaves l = { .seen = g_array_new(false, false, sizeof(XviTranslation)) };
+    uint64_t root, total = 0;
+    XviContextEntry ce;
+    unsigned i, n4k = 0, n2m = 0;
+    Mem m;
+
+    mem_init(&m);
+    root = alloc_page(&m);
+    ce = ml_ctx(root, 4);
+    map(&m, root, 4, 0x1000, 0xfee01000ULL, 1, PTE_RW);
+    map(&m, root, 4, 0x40000000ULL, 0xc0000000ULL, 3, PTE_RW);
+    g_assert_cmpint(range(&m, &ce, 0, UINT64_MAX, &l), ==, 0);
+    for (i = 0; i < l.seen->len; i++) {
+        XviTranslation *t = SEEN(&l, i);
+
+        g_assert_true(t->gpa + t->mask < 0xfee00000ULL ||
+                      t->gpa > 0xfeefffffULL);
+        g_assert_cmphex(t->gpa - 0xc0000000ULL, ==, t->iova - 0x40000000ULL);
+        g_assert_cmpuint(t->perm, ==, XVI_PERM_READ | XVI_PERM_WRITE);
+        n4k += t->level == 1;
+        n2m += t->level == 2;
+        total += t->mask + 1;
+    }
+    g_assert_cmpuint(n2m, ==, 511);
+    g_assert_cmpuint(n4k, ==, 256);
+    g_assert_cmphex(total, ==, SZ_1G - 0x100000ULL);
+    g_array_free(l.seen, true);
+    mem_fini(&m);
+}
+
 /* 5 levels: the top index and the 57-bit clamp */
 static void test_walk_range_5level(void)
 {
@@ -721,5 +826,7 @@ int main(int argc, char **argv)
                     test_walk_self_reference);
     g_test_add_func("/xen-viommu/walk/range", test_walk_range);
     g_test_add_func("/xen-viommu/walk/range-5level", test_walk_range_5level);
+    g_test_add_func("/xen-viommu/walk/intr-range", test_walk_intr_range);
+    g_test_add_func("/xen-viommu/walk/range-intr", test_walk_range_intr);
     return g_test_run();
 }
