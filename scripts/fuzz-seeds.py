@@ -184,6 +184,37 @@ def main():
                           mmio_read(xvi, 0x34)]
         seq += [mmio_write(xvi, 0x18, 0)]                # all off
         seeds["intremap-%d" % n] = seq
+    # 4. Cases of the conformance review: a second-level leaf that points
+    #    into the interrupt range (must fault, 0xE); a page-selective
+    #    invalidation above 2^46 and one straddling the interrupt window
+    #    (notifier cropping); an IEC storm (one batch of 255 global IEC
+    #    invalidations and waits: bounded work).
+    seeds["dma-intr-range"] = [
+        dma_pattern(struct.pack("<QQ", 0x200001, 0)),
+        dma_pattern(struct.pack("<QQ", 0x200001, 0x102)),
+        dma_pattern(struct.pack("<QQ", 0x200003, 0x200003)),
+        dma_pattern(struct.pack("<QQ", 0xfee00003, 0xfee00083)),
+        mmio_write(xvi, 0x20, 0x100000, Q), mmio_write(xvi, 0x18, SRTP),
+        mmio_write(xvi, 0x18, TE),
+    ] + edu_dma(0x40000, 0x1000, 0x100, 3 | 4) + [
+        mmio_read(xvi, 0x34), mmio_read(xvi, 0x208, Q)]
+    seeds["iva-wide"] = [
+        mmio_write(xvi, 0x20, 0x100000, Q), mmio_write(xvi, 0x18, SRTP),
+        mmio_write(xvi, 0x18, TE),
+        mmio_write(xvi, 0x100, 0x512345678000, Q),        # IVA above 2^46
+        mmio_write(xvi, 0x108, (1 << 63) | (3 << 60) | (1 << 32), Q),
+        mmio_write(xvi, 0x100, 0xfe000000 | 13, Q),       # straddles 0xfee
+        mmio_write(xvi, 0x108, (1 << 63) | (3 << 60) | (1 << 32), Q),
+        mmio_read(xvi, 0x108, Q)]
+    seeds["iec-storm"] = [
+        dma_pattern(struct.pack("<QQ", 0x4, 0) +
+                    struct.pack("<QQ", 0x0000000100000025, 0x300000)),
+        mmio_write(xvi, 0xb8, 0x500000 | (1 << 11) | 15, Q),  # 65536 IRTEs
+        mmio_write(xvi, 0x18, SIRTP), mmio_write(xvi, 0x18, IRE),
+        mmio_write(xvi, 0x90, 0x400000, Q),
+        mmio_write(xvi, 0x18, IRE | QIE),
+        mmio_write(xvi, 0x88, 0xff0, Q),                  # 255 descriptors
+        mmio_read(xvi, 0x80, Q), mmio_read(xvi, 0x34)]
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
             f.write(SEP.join(cmds))

@@ -87,7 +87,7 @@ static const XviReg xvi_regs[] = {
     { "IEADDR",  XVI_IEADDR,  4, 0xfffffffc },
     { "IEUADDR", XVI_IEUADDR, 4, 0xffffffff },
     { "IRTA",    XVI_IRTA,    8, ADDR_BITS | XVI_IRTA_EIME | XVI_IRTA_S_MASK },
-    { "IVA",     XVI_IVA,     8, ADDR_BITS | XVI_IVA_IH | XVI_IVA_AM_MASK },
+    { "IVA",     XVI_IVA,     8, 0 },             /* see xvi_reg_rw_mask() */
     { "IOTLB",   XVI_IOTLB,   8, XVI_IOTLB_IVT |
                                  (3ULL << XVI_IOTLB_IIRG_SHIFT) |
                                  XVI_IOTLB_DR | XVI_IOTLB_DW |
@@ -149,6 +149,11 @@ static uint64_t xvi_reg_rw_mask(XenViommuState *s, const XviReg *r)
     }
     if (!(s->ecap & XVI_ECAP_IR) && r->off == XVI_IRTA) {
         rw = 0;
+    }
+    /* IVA holds an input address: up to the guest address width (MGAW) */
+    if (r->off == XVI_IVA) {
+        rw = MAKE_64BIT_MASK(12, s->aw_bits - 12) | XVI_IVA_IH |
+             XVI_IVA_AM_MASK;
     }
     return rw;
 }
@@ -242,7 +247,7 @@ static void xvi_gcmd_written(XenViommuState *s, uint64_t old)
             xvi_set32(s, XVI_GSTS, sts);
             xvi_ir_set_table(s);
         }
-        /* CFI only matters in x2APIC mode, but its status always follows */
+        /* CFI only has effect in xAPIC mode, but its status always follows */
         if (ire != !!(sts & XVI_GCMD_IRE) || cfi != !!(sts & XVI_GCMD_CFI)) {
             sts = ire ? sts | XVI_GCMD_IRE : sts & ~XVI_GCMD_IRE;
             sts = cfi ? sts | XVI_GCMD_CFI : sts & ~XVI_GCMD_CFI;
@@ -266,6 +271,10 @@ static void xvi_gcmd_written(XenViommuState *s, uint64_t old)
 static void xvi_fsts_hook(XenViommuState *s, uint64_t old)
 {
     xvi_fault_fsts_written(s);
+    if ((old & XVI_FSTS_IQE) && !(xvi_get32(s, XVI_FSTS) & XVI_FSTS_IQE)) {
+        /* Fetching resumes at IQH, where the queue stopped */
+        xvi_qi_tail_written(s);
+    }
 }
 
 static void xvi_fectl_hook(XenViommuState *s, uint64_t old)
@@ -304,7 +313,8 @@ static void xvi_iectl_hook(XenViommuState *s, uint64_t old)
 
 static void xvi_frcd_hook(XenViommuState *s, uint64_t old)
 {
-    xvi_fault_update_ppf(s);
+    /* Clearing the last F bit clears PPF, and IP with it */
+    xvi_fault_fsts_written(s);
 }
 
 /* MMIO --------------------------------------------------------------------- */
@@ -476,6 +486,7 @@ static void xvi_reset_hold(Object *obj, ResetType type)
     s->irt_eime = false;
     s->irt_set = false;
     s->next_frcd = 0;
+    xvi_fault_reset(s);
 
     xvi_dma_reset(s);
     xvi_ir_reset(s);
@@ -584,6 +595,7 @@ static void xvi_realize(DeviceState *dev, Error **errp)
     }
 
     qemu_mutex_init(&s->lock);
+    xvi_fault_init(s);
     memory_region_init_io(&s->mmio, OBJECT(s), &xvi_mmio_ops, s,
                           "xen-viommu", XVI_MMIO_SIZE);
     sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
@@ -615,6 +627,7 @@ static void xvi_unrealize(DeviceState *dev)
     XenViommuState *s = XEN_VIOMMU(dev);
 
     xvi_hyp_unrealize(s);
+    xvi_fault_fini(s);
     qemu_mutex_destroy(&s->lock);
 }
 
@@ -649,11 +662,19 @@ static int xvi_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int xvi_pre_save(void *opaque)
+{
+    /* Faults iothreads found before the VM stopped are part of the state */
+    xvi_fault_drain(opaque);
+    return 0;
+}
+
 static const VMStateDescription xvi_vmstate = {
     .name = "xen-viommu",
     .version_id = 1,
     .minimum_version_id = 1,
     .priority = MIG_PRI_IOMMU,
+    .pre_save = xvi_pre_save,
     .post_load = xvi_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_ARRAY(regs, XenViommuState, XVI_MMIO_SIZE / 4),
@@ -680,6 +701,8 @@ static const Property xvi_properties[] = {
                      true),
     DEFINE_PROP_UINT32("iotlb-size", XenViommuState, iotlb_size, 4096),
     DEFINE_PROP_STRING("dmar-file", XenViommuState, dmar_file),
+    DEFINE_PROP_BOOL("platform-opt-in", XenViommuState, platform_opt_in,
+                     false),
     DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
     DEFINE_PROP_STRING("hypervisor", XenViommuState, hypervisor),
     DEFINE_PROP_BOOL("x-double-ext-dest-id", XenViommuState,

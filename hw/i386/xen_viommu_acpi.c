@@ -27,6 +27,7 @@
 
 #define DMAR_FLAG_INTR_REMAP        (1 << 0)
 #define DMAR_FLAG_X2APIC_OPT_OUT    (1 << 1)
+#define DMAR_FLAG_PLATFORM_OPT_IN   (1 << 2)  /* DMA_CTRL_PLATFORM_OPT_IN */
 #define DRHD_FLAG_INCLUDE_PCI_ALL   (1 << 0)
 #define DMAR_TYPE_DRHD              0
 #define SCOPE_ENDPOINT              1
@@ -126,6 +127,15 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
             /* Keep the OS in xAPIC mode: the unit has no 32-bit dests */
             dmar_flags |= DMAR_FLAG_X2APIC_OPT_OUT;
         }
+    }
+
+    if (s->platform_opt_in) {
+        /*
+         * The firmware promises DMA protection from boot: Windows' Kernel
+         * DMA Protection requires it, Linux forces the IOMMU on for
+         * untrusted (external) devices when it is set
+         */
+        dmar_flags |= DMAR_FLAG_PLATFORM_OPT_IN;
     }
 
     acpi_table_begin(&table, table_data);

@@ -167,21 +167,37 @@ static int xvi_notify_flag_changed(IOMMUMemoryRegion *iommu,
     return 0;
 }
 
-/* Tell UNMAP listeners (if any) that [addr, addr + size) may have changed */
+/*
+ * Tell UNMAP listeners (if any) that [addr, addr + size) may have changed.
+ * Each notifier hears only the part inside its own range: listeners such
+ * as vhost register one per section of the address space, which the
+ * interrupt window splits, and QEMU's core refuses an event that is wider
+ * than the notifier it is given to.
+ */
 static void xvi_notify_unmap(XenViommuDevAS *d, uint64_t addr, uint64_t size)
 {
-    IOMMUTLBEvent ev = {
-        .type = IOMMU_NOTIFIER_UNMAP,
-        .entry = {
-            .target_as = &address_space_memory,
-            .iova = addr,
-            .addr_mask = size - 1,
-            .perm = IOMMU_NONE,
-        },
-    };
+    uint64_t last = addr + size - 1;
+    IOMMUNotifier *n;
 
-    if (d->notifier_flags & IOMMU_NOTIFIER_UNMAP) {
-        memory_region_notify_iommu(&d->iommu, 0, ev);
+    if (!(d->notifier_flags & IOMMU_NOTIFIER_UNMAP)) {
+        return;
+    }
+    IOMMU_NOTIFIER_FOREACH(n, &d->iommu) {
+        IOMMUTLBEvent ev = {
+            .type = IOMMU_NOTIFIER_UNMAP,
+            .entry = {
+                .target_as = &address_space_memory,
+                .perm = IOMMU_NONE,
+            },
+        };
+
+        if (!(n->notifier_flags & IOMMU_NOTIFIER_UNMAP) ||
+            n->start > last || n->end < addr) {
+            continue;
+        }
+        ev.entry.iova = MAX(addr, n->start);
+        ev.entry.addr_mask = MIN(last, n->end) - ev.entry.iova;
+        memory_region_notify_iommu_one(n, &ev);
     }
 }
 

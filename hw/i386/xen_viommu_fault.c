@@ -16,6 +16,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "hw/i386/apic_internal.h"
+#include "qemu/main-loop.h"
 #include "xen_viommu_internal.h"
 #include "trace.h"
 
@@ -62,13 +63,91 @@ static void xvi_fsts_raise(XenViommuState *s, uint32_t bits)
     }
 }
 
+/*
+ * translate() also runs outside the BQL (virtio-blk dataplane, iothread=),
+ * but the fault registers and the fault event belong to the BQL, like every
+ * MMIO handler.  A fault found there is queued and recorded by a bottom
+ * half in the main loop: later than the access, as hardware's logging is
+ * too.  Beyond the queue's room faults are lost and PFO says so, as when
+ * the recording registers are full.
+ */
+static void xvi_fault_defer(XenViommuState *s, uint16_t sid, uint8_t reason,
+                            uint64_t addr, bool is_write)
+{
+    qemu_mutex_lock(&s->fault_lock);
+    if (s->nr_deferred < XVI_NR_DEFERRED_FAULTS) {
+        s->deferred[s->nr_deferred++] = (XviDeferredFault) {
+            .sid = sid, .reason = reason, .addr = addr, .is_write = is_write,
+        };
+    } else {
+        s->deferred_lost = true;
+    }
+    qemu_mutex_unlock(&s->fault_lock);
+    qemu_bh_schedule(s->fault_bh);
+}
+
+/* Record what was queued; BQL held.  Also before migration and at reset */
+void xvi_fault_drain(XenViommuState *s)
+{
+    XviDeferredFault q[XVI_NR_DEFERRED_FAULTS];
+    unsigned i, n;
+    bool lost;
+
+    qemu_mutex_lock(&s->fault_lock);
+    n = s->nr_deferred;
+    memcpy(q, s->deferred, n * sizeof(q[0]));
+    lost = s->deferred_lost;
+    s->nr_deferred = 0;
+    s->deferred_lost = false;
+    qemu_mutex_unlock(&s->fault_lock);
+
+    for (i = 0; i < n; i++) {
+        xvi_fault_record(s, q[i].sid, q[i].reason, q[i].addr, q[i].is_write);
+    }
+    if (lost && !(xvi_get32(s, XVI_FSTS) & XVI_FSTS_PFO)) {
+        xvi_fsts_raise(s, XVI_FSTS_PFO);
+    }
+}
+
+static void xvi_fault_bh(void *opaque)
+{
+    xvi_fault_drain(opaque);
+}
+
+void xvi_fault_init(XenViommuState *s)
+{
+    qemu_mutex_init(&s->fault_lock);
+    s->fault_bh = qemu_bh_new_guarded(xvi_fault_bh, s,
+                                      &DEVICE(s)->mem_reentrancy_guard);
+}
+
+void xvi_fault_fini(XenViommuState *s)
+{
+    qemu_bh_delete(s->fault_bh);
+    qemu_mutex_destroy(&s->fault_lock);
+}
+
+/* At reset: what was queued belongs to the old state */
+void xvi_fault_reset(XenViommuState *s)
+{
+    qemu_mutex_lock(&s->fault_lock);
+    s->nr_deferred = 0;
+    s->deferred_lost = false;
+    qemu_mutex_unlock(&s->fault_lock);
+}
+
 void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
                       uint64_t addr, bool is_write)
 {
-    uint32_t fsts = xvi_get32(s, XVI_FSTS);
+    uint32_t fsts;
     unsigned i = s->next_frcd, j;
     uint64_t hi;
 
+    if (!bql_locked()) {
+        xvi_fault_defer(s, sid, reason, addr, is_write);
+        return;
+    }
+    fsts = xvi_get32(s, XVI_FSTS);
     trace_xen_viommu_fault(sid, reason, addr, is_write);
     hi = sid | ((uint64_t)reason << XVI_FRCD_FR_SHIFT) | XVI_FRCD_F;
     if (!is_write) {
@@ -110,7 +189,7 @@ void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
     }
 }
 
-void xvi_fault_update_ppf(XenViommuState *s)
+static void xvi_fault_update_ppf(XenViommuState *s)
 {
     unsigned i;
 
@@ -122,6 +201,11 @@ void xvi_fault_update_ppf(XenViommuState *s)
     xvi_set_clear32(s, XVI_FSTS, 0, XVI_FSTS_PPF);
 }
 
+/*
+ * After software wrote FSTS or a record's F bit.  FECTL.IP clears once every
+ * status it stands for is serviced: PFO, IQE, ICE, ITE clear and PPF
+ * evaluating to clear (VT-d 10.4.10).
+ */
 void xvi_fault_fsts_written(XenViommuState *s)
 {
     /* PPF is derived from the records; W1C already cleared the rest */

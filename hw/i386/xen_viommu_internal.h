@@ -13,6 +13,7 @@
 #include "hw/pci/pci.h"
 #include "exec/memory.h"
 #include "qemu/thread.h"
+#include "qemu/bitmap.h"
 #include "hw/xen/xen_viommu.h"
 #include "hw/xen/xen_viommu_hyp.h"
 #include "xen_viommu_walk.h"
@@ -165,6 +166,20 @@
 /* Output address width of the walk: what a guest may map to. */
 #define XVI_HAW                 46
 
+/* Interrupt entries are told to their consumers in chunks of 256 */
+#define XVI_IR_CHUNK_ORDER      8
+#define XVI_IR_CHUNK            (1u << XVI_IR_CHUNK_ORDER)
+#define XVI_IR_CHUNKS           (XVI_IRTE_MAX_ENTRIES / XVI_IR_CHUNK)
+
+/* A fault found outside the BQL, recorded later (xen_viommu_fault.c) */
+typedef struct XviDeferredFault {
+    uint64_t addr;
+    uint16_t sid;
+    uint8_t reason;
+    bool is_write;
+} XviDeferredFault;
+#define XVI_NR_DEFERRED_FAULTS  16
+
 /* What delivers the unit's interrupts (property "hypervisor") */
 typedef enum XviHypMode {
     XVI_HYP_NONE,               /* QEMU's APIC, as without Xen */
@@ -208,6 +223,7 @@ struct XenViommuState {
     uint32_t iotlb_size;
     bool iotlb_verify;
     char *dmar_file;
+    bool platform_opt_in;       /* DMAR DMA_CTRL_PLATFORM_OPT_IN */
     Notifier dmar_file_done;
 
     /* Derived at realize */
@@ -231,7 +247,19 @@ struct XenViommuState {
     bool irt_set;               /* SIRTP was done since reset */
     uint64_t iq_base;
     uint32_t iq_entries;
+    /* Interrupt-entry invalidations gathered over a queue batch (ir.c) */
+    bool ir_batch;
+    bool ir_batch_global, ir_batch_global_done;
+    DECLARE_BITMAP(ir_batch_pending, XVI_IR_CHUNKS);
+    DECLARE_BITMAP(ir_batch_done, XVI_IR_CHUNKS);
     uint8_t next_frcd;
+
+    /* Faults found in iothreads, waiting for the BQL (fault.c) */
+    QemuMutex fault_lock;
+    QEMUBH *fault_bh;
+    unsigned nr_deferred;
+    bool deferred_lost;
+    XviDeferredFault deferred[XVI_NR_DEFERRED_FAULTS];
 
     /* Translation state, protected by lock */
     QemuMutex lock;
@@ -290,9 +318,13 @@ bool xvi_write_guest(XenViommuState *s, uint64_t addr, const void *buf,
 bool xvi_dmar_file_init(XenViommuState *s, Error **errp);
 
 /* Fault recording and event interrupts (xen_viommu_fault.c) */
+void xvi_fault_init(XenViommuState *s);
+void xvi_fault_fini(XenViommuState *s);
+void xvi_fault_reset(XenViommuState *s);
+/* Any thread; outside the BQL the record is made later by a bottom half */
 void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
                       uint64_t addr, bool is_write);
-void xvi_fault_update_ppf(XenViommuState *s);
+void xvi_fault_drain(XenViommuState *s);
 void xvi_fault_fsts_written(XenViommuState *s);
 void xvi_fault_fectl_written(XenViommuState *s);
 void xvi_fault_set_iqe(XenViommuState *s);
@@ -326,8 +358,13 @@ void xvi_ir_init(XenViommuState *s);
 void xvi_ir_reset(XenViommuState *s);
 void xvi_ir_set_table(XenViommuState *s);
 void xvi_ir_set_enabled(XenViommuState *s, bool ire, bool cfi);
+/* Compatibility-format requests are blocked (IRE assumed on) */
+bool xvi_ir_compat_blocked(XenViommuState *s);
 void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
                        unsigned im);
+/* Gather invalidations over a queue batch; flush before a wait completes */
+void xvi_ir_batch(XenViommuState *s, bool on);
+void xvi_ir_batch_flush(XenViommuState *s);
 extern const MemoryRegionOps xvi_ir_dev_ops;
 int xvi_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                   uint16_t sid);

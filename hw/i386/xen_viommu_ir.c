@@ -19,6 +19,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/bswap.h"
+#include "qemu/bitmap.h"
 #include "hw/i386/apic_internal.h"
 #include "hw/i386/x86.h"
 #include "system/xen.h"
@@ -34,6 +35,16 @@
 static void xvi_ir_deliver(XenViommuState *s, uint64_t addr, uint32_t data)
 {
     xvi_deliver_msi(s, addr, data);
+}
+
+/*
+ * With remapping on, compatibility-format requests pass through only when
+ * the table is in xAPIC mode and CFI is set (VT-d 5.1.2.1, GCMD.CFI): CFI
+ * has no effect with IRTA.EIME = 1.  Blocked requests fault with 0x25.
+ */
+bool xvi_ir_compat_blocked(XenViommuState *s)
+{
+    return s->irt_eime || !(xvi_get32(s, XVI_GSTS) & XVI_GCMD_CFI);
 }
 
 /* Fetch and decode entry @index, through the cache.  Lock held. */
@@ -80,8 +91,7 @@ int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,
 
     fault = xvi_msi_parse(addr, data, &req);
     if (!fault && !req.remappable) {
-        if (s->irt_eime && !(sts & XVI_GCMD_CFI)) {
-            /* x2APIC mode blocks compatibility format unless CFI is set */
+        if (xvi_ir_compat_blocked(s)) {
             fault = XVI_FR_IR_COMPAT;
         } else {
             trace_xen_viommu_ir_compat(sid, addr, data);
@@ -205,6 +215,19 @@ int xvi_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
 
 /* Register side ------------------------------------------------------------ */
 
+/*
+ * Everything that holds state derived from the interrupt entries hears
+ * about a change: QEMU's IO-APIC and KVM routes (x86-iommu IEC notifiers),
+ * the hypervisor's copy for its vIOAPIC, passthrough MSI bindings.
+ */
+static void xvi_ir_notify_consumers(XenViommuState *s, bool global,
+                                    uint32_t index, unsigned im)
+{
+    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
+    xvi_hyp_ir_invalidate(s, global, index, im);
+    xvi_pt_msi_refresh(s, global, index, im);
+}
+
 void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
                        unsigned im)
 {
@@ -216,11 +239,61 @@ void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
         xvi_iec_invalidate(s->iec, index, im);
     }
     qemu_mutex_unlock(&s->lock);
-    x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), global, index, im);
-    /* The hypervisor's copy of the entries, for its vIOAPIC */
-    xvi_hyp_ir_invalidate(s, global, index, im);
-    /* Passthrough devices' bindings (IRE/CFI and SIRTP come here too) */
-    xvi_pt_msi_refresh(s, global, index, im);
+
+    if (s->ir_batch) {
+        /* Told at the next wait descriptor or at the end of the batch */
+        if (global || im >= 16) {
+            s->ir_batch_global = true;
+        } else {
+            uint32_t first = (index & 0xffff) & ~((1u << im) - 1);
+            uint32_t last = first + (1u << im) - 1;
+
+            bitmap_set(s->ir_batch_pending, first / XVI_IR_CHUNK,
+                       last / XVI_IR_CHUNK - first / XVI_IR_CHUNK + 1);
+        }
+        return;
+    }
+    xvi_ir_notify_consumers(s, global, index, im);
+}
+
+/*
+ * A queue batch (one IQT write) reads the interrupt table once: all its
+ * invalidations see the table as it is while the batch runs, so a chunk
+ * of entries the consumers heard about earlier in the batch needs no
+ * second look.  However many descriptors the guest queues, one register
+ * write costs at most one table's worth of decoding and pushing.
+ */
+void xvi_ir_batch_flush(XenViommuState *s)
+{
+    DECLARE_BITMAP(work, XVI_IR_CHUNKS);
+    unsigned long chunk;
+
+    if (s->ir_batch_global && !s->ir_batch_global_done) {
+        s->ir_batch_global_done = true;
+        bitmap_fill(s->ir_batch_done, XVI_IR_CHUNKS);
+        xvi_ir_notify_consumers(s, true, 0, 0);
+    }
+    s->ir_batch_global = false;
+    bitmap_andnot(work, s->ir_batch_pending, s->ir_batch_done,
+                  XVI_IR_CHUNKS);
+    bitmap_zero(s->ir_batch_pending, XVI_IR_CHUNKS);
+    bitmap_or(s->ir_batch_done, s->ir_batch_done, work, XVI_IR_CHUNKS);
+    for (chunk = find_first_bit(work, XVI_IR_CHUNKS); chunk < XVI_IR_CHUNKS;
+         chunk = find_next_bit(work, XVI_IR_CHUNKS, chunk + 1)) {
+        xvi_ir_notify_consumers(s, false, chunk * XVI_IR_CHUNK,
+                                XVI_IR_CHUNK_ORDER);
+    }
+}
+
+void xvi_ir_batch(XenViommuState *s, bool on)
+{
+    if (!on) {
+        xvi_ir_batch_flush(s);
+    }
+    s->ir_batch = on;
+    s->ir_batch_global = s->ir_batch_global_done = false;
+    bitmap_zero(s->ir_batch_pending, XVI_IR_CHUNKS);
+    bitmap_zero(s->ir_batch_done, XVI_IR_CHUNKS);
 }
 
 void xvi_ir_set_table(XenViommuState *s)

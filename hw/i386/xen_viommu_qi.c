@@ -35,26 +35,28 @@
 #define XVI_CC_RSVD_LO      (0xfffc000000000000ULL | 0xffc0ULL)
 #define XVI_IOTLB_RSVD_LO   (0xffffffff0000ff00ULL)
 #define XVI_IOTLB_RSVD_HI   (0xf80ULL)
-#define XVI_DEVTLB_RSVD_LO  (0xff0ULL)
-#define XVI_DEVTLB_RSVD_HI  (0xffeULL)
 #define XVI_IEC_RSVD_LO     (0xffff000000000000ULL | 0x07ffffe0ULL)
-#define XVI_WAIT_RSVD_LO    (0xffffff00ULL)
+/* Bit 7 (PD, page-request drain) is reserved too: ECAP.PRS is clear */
+#define XVI_WAIT_RSVD_LO    (0xffffff80ULL)
 #define XVI_WAIT_RSVD_HI    (3ULL)
 #define XVI_TYPE_HI_MASK    (7ULL << 9)
 
 /* Context-cache invalidation ----------------------------------------------- */
 
-static void xvi_inv_context(XenViommuState *s, unsigned gran, uint16_t did,
-                            uint16_t sid)
+/* Returns the granularity performed (CCMD.CAIG) */
+static unsigned xvi_inv_context(XenViommuState *s, unsigned gran,
+                                uint16_t did, uint16_t sid)
 {
     static const char *const names[] = { "?", "global", "domain", "device" };
 
     trace_xen_viommu_inv_context(names[gran & 3], did, sid);
     /*
      * Context entries change rarely; every granularity drops the whole
-     * context cache (a generation bump), which is always correct.
+     * context cache (a generation bump), which is always correct and is
+     * reported as the global invalidation it is.
      */
     xvi_dma_inv_context_all(s);
+    return XVI_GRAN_GLOBAL;
 }
 
 static void xvi_inv_iotlb(XenViommuState *s, unsigned gran, uint16_t did,
@@ -88,8 +90,8 @@ void xvi_ccmd_written(XenViommuState *s)
                       "queued invalidation is on; ignored\n");
         gran = 0;
     } else if (gran) {
-        xvi_inv_context(s, gran, ccmd & XVI_CCMD_DID_MASK,
-                        (ccmd >> XVI_CCMD_SID_SHIFT) & 0xffff);
+        gran = xvi_inv_context(s, gran, ccmd & XVI_CCMD_DID_MASK,
+                               (ccmd >> XVI_CCMD_SID_SHIFT) & 0xffff);
     }
     /* Done: ICC clear, CAIG reports what was performed (0 = refused) */
     ccmd &= ~(XVI_CCMD_ICC | (3ULL << XVI_CCMD_CAIG_SHIFT));
@@ -159,6 +161,7 @@ static bool xvi_qi_wait(XenViommuState *s, uint64_t lo, uint64_t hi)
     trace_xen_viommu_qi_wait(sw, ifl, addr, data);
     /* What came before the wait is complete, passthrough devices included */
     xvi_ptdma_flush(s);
+    xvi_ir_batch_flush(s);
     /* Status write first, then the interrupt: software may poll either */
     if (sw) {
         uint32_t le = cpu_to_le32(data);
@@ -212,12 +215,9 @@ static bool xvi_qi_desc(XenViommuState *s, uint32_t head, uint64_t lo,
         return true;
     }
     case XVI_DESC_DEVTLB:
-        /* No device exposes ATS through this unit: nothing is cached */
-        if ((lo & XVI_DEVTLB_RSVD_LO) || (hi & XVI_DEVTLB_RSVD_HI)) {
-            return xvi_qi_bad(s, head, "device-TLB descriptor reserved field "
-                              "set", lo, hi);
-        }
-        return true;
+        /* ECAP.DT is clear: the descriptor type is not supported */
+        return xvi_qi_bad(s, head, "device-TLB invalidation without "
+                          "ECAP.DT", lo, hi);
     case XVI_DESC_IEC:
         if ((lo & XVI_IEC_RSVD_LO) || hi) {
             return xvi_qi_bad(s, head, "interrupt-entry-cache descriptor "
@@ -290,12 +290,16 @@ void xvi_qi_tail_written(XenViommuState *s)
         return;
     }
     /*
-     * Mirror syncs for passthrough devices are gathered over the batch and
-     * done before each wait descriptor and at the end, so that a queue of
-     * invalidations costs one walk per device, not one per descriptor.
+     * Mirror syncs for passthrough devices and what interrupt-entry
+     * invalidations tell the consumers are gathered over the batch and done
+     * before each wait descriptor and at the end, so that a queue of
+     * invalidations costs one walk per device and at most one interrupt
+     * table's worth of work, not that per descriptor.
      */
     xvi_ptdma_defer(s, true);
+    xvi_ir_batch(s, true);
     ok = xvi_qi_run(s, base, entries, head % entries, tail);
+    xvi_ir_batch(s, false);
     xvi_ptdma_defer(s, false);
     if (!ok) {
         xvi_fault_set_iqe(s);

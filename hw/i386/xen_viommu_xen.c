@@ -198,7 +198,7 @@ static void xvi_hyp_ir_sync_locked(XenViommuState *s)
         }
         return;
     }
-    if (s->irt_eime && !(sts & XVI_GCMD_CFI)) {
+    if (xvi_ir_compat_blocked(s)) {
         flags |= XEN_VIOMMU_IR_BLOCK_COMPAT;
     }
     ret = 0;

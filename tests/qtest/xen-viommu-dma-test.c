@@ -46,7 +46,9 @@
 #define FR_BEYOND   0x4
 #define FR_WRITE    0x5
 #define FR_READ     0x6
+#define FR_CTX_INV  0x3
 #define FR_PTE_RSVD 0xc
+#define FR_INTR     0xe
 
 /* Second-level PTE bits */
 #define PTE_R       1ULL
@@ -78,6 +80,7 @@
 #define GPA_B       0x5100000ULL
 #define GPA_C       0x5200000ULL
 #define GPA_2M      0x6000000ULL        /* 2 MiB aligned */
+#define OUTSIDE_RAM     0x3ff000000000ULL   /* below HAW, nothing there */
 
 #define LEN         256
 #define DID         0x2a
@@ -295,6 +298,17 @@ static void check_no_fault(Env *e)
 {
     g_assert_cmphex(rd32(e, FSTS), ==, 0);
     g_assert_cmphex(rd64(e, FRCD + 8), ==, 0);
+}
+
+/* Faults were recorded and cleared: none pending (FRI may stay) */
+static void check_none_pending(Env *e)
+{
+    int i;
+
+    g_assert_cmphex(rd32(e, FSTS) & ~0xff00u, ==, 0);
+    for (i = 0; i < NR_FRCD; i++) {
+        g_assert_cmphex(rd64(e, FRCD + i * 16 + 8) & FRCD_F, ==, 0);
+    }
 }
 
 /* Record @i holds a fault of the edu at the page of @iova */
@@ -570,6 +584,218 @@ static void test_psi_registers(void)
     env_quit(&e);
 }
 
+/*
+ * IVA holds input addresses up to the guest address width: a
+ * page-selective invalidation above 2^46 hits that page, not another one
+ */
+static void test_psi_wide_iva(void)
+{
+    uint64_t iova = 0x512345678000ULL;     /* bit 46 set, below 2^48 */
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    g_assert_cmphex(iova >> 46, !=, 0);
+    map4k(&e, iova, GPA_A, PTE_RW);
+    edu_dma(&e, true, iova);
+    g_assert_true(ram_has(&e, GPA_A, 0x11));
+
+    /* Remapped: the IOTLB still holds GPA_A until the PSI */
+    qtest_memset(e.qts, GPA_A, 0, LEN);
+    map4k(&e, iova, GPA_B, PTE_RW);
+    psi_reg(&e, iova);
+    g_assert_cmphex(rd64(&e, IVA), ==, iova);
+    edu_dma(&e, true, iova);
+    g_assert_true(ram_has(&e, GPA_B, 0x11));
+    g_assert_true(ram_is_zero(&e, GPA_A));
+    check_no_fault(&e);
+    env_quit(&e);
+}
+
+/*
+ * Nothing is translated into the interrupt range (VT-d 3.15): a page that
+ * maps there faults with 0xE instead of reaching the APIC's window; a
+ * superpage overlapping it works for its other pages
+ */
+static void test_intr_range(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    wr32(&e, FEDATA, 0x40);
+    wr32(&e, FEADDR, 0xfee00000);
+
+    map4k(&e, IOVA_W, 0xfee00000ULL, PTE_RW);
+    edu_dma(&e, true, IOVA_W);
+    check_fault(&e, 0, IOVA_W, FR_INTR, false);
+    wr64(&e, FRCD + 8, FRCD_F);
+
+    /* 2 MiB at 0xfee00000: blocked in its first half only */
+    map(&e, 0x40000000ULL, 0xfee00000ULL, PTE_RW, 2);
+    edu_dma(&e, true, 0x40000000ULL + 0x80000);
+    check_fault(&e, 1, 0x40000000ULL + 0x80000, FR_INTR, false);
+    wr64(&e, FRCD + 16 + 8, FRCD_F);
+    /* Nothing backs 0xfef80000: the write goes nowhere, but it is allowed */
+    edu_dma(&e, true, 0x40000000ULL + 0x180000);
+    check_none_pending(&e);
+
+    /* The same page through a 4 KiB mapping elsewhere is fine */
+    map4k(&e, IOVA_W, GPA_A, PTE_RW);
+    psi_reg(&e, IOVA_W);
+    edu_dma(&e, true, IOVA_W);
+    g_assert_true(ram_has(&e, GPA_A, 0x11));
+    check_none_pending(&e);
+    env_quit(&e);
+}
+
+/* A failed read of the table SLPTPTR names is an invalid context (0x3) */
+static void test_fault_slptptr(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    e.levels = 4;
+    e.slpt = OUTSIDE_RAM;           /* nothing there: the read fails */
+    set_root(&e, true);
+    set_context(&e, true, 0, false);
+    enable_translation(&e);
+    edu_dma(&e, true, IOVA_W);
+    check_fault(&e, 0, IOVA_W, FR_CTX_INV, false);
+    env_quit(&e);
+}
+
+/*
+ * Clearing the F bit of the last pending record makes PPF evaluate to
+ * clear, and IP clears with it (VT-d 10.4.10): unmasking later sends
+ * nothing
+ */
+static void test_fault_ip_cleared(void)
+{
+    Env e;
+
+    env_init(&e, "q35", "");
+    setup(&e, 4, 0, false);
+    wr32(&e, FEDATA, 0x40);
+    wr32(&e, FEADDR, 0xfee00000);
+    edu_dma(&e, true, 0x7777040);
+    check_fault(&e, 0, 0x7777040, FR_WRITE, false);
+    g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM | FECTL_IP);
+
+    wr64(&e, FRCD + 8, FRCD_F);
+    g_assert_cmphex(rd32(&e, FSTS), ==, 0);
+    g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM);
+    wr32(&e, FECTL, 0);
+    g_assert_cmphex(rd32(&e, FECTL), ==, 0);
+
+    /* A new fault while unmasked is sent at once, IP stays clear */
+    edu_dma(&e, false, 0x8888000);
+    check_fault(&e, 1, 0x8888000, FR_READ, true);
+    g_assert_cmphex(rd32(&e, FECTL), ==, 0);
+    env_quit(&e);
+}
+
+/* The DMA test device with its accesses in an iothread (dataplane-like) */
+#define TD_DMA_ADDR     0x40
+#define TD_DMA_CMD      0x48
+#define TD_DMA_DONE     0x4c
+#define TD_DMA_RESULT   0x50
+#define TD_DMA_DATA     0x54
+
+static void td_dma(QPCIDevice *d, QPCIBar bar, uint64_t addr, bool write)
+{
+    uint32_t done = qpci_io_readl(d, bar, TD_DMA_DONE);
+    int i;
+
+    qpci_io_writel(d, bar, TD_DMA_ADDR, addr);
+    qpci_io_writel(d, bar, TD_DMA_ADDR + 4, addr >> 32);
+    qpci_io_writel(d, bar, TD_DMA_CMD, write ? 2 : 1);
+    for (i = 0; i < 10000 && qpci_io_readl(d, bar, TD_DMA_DONE) == done;
+         i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(qpci_io_readl(d, bar, TD_DMA_DONE), ==, done + 1);
+}
+
+/* Poll for a main-loop bottom half: at most 10 s */
+static void wait_fsts(Env *e, uint32_t bits)
+{
+    int i;
+
+    for (i = 0; i < 10000 && (rd32(e, FSTS) & bits) != bits; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(rd32(e, FSTS) & bits, ==, bits);
+}
+
+/*
+ * translate() outside the BQL: accesses from an iothread are translated
+ * there, and a fault they raise is recorded (and its event sent) in the
+ * main loop, as any other fault.  The machine runs TCG (stopped, -S), whose
+ * interrupt delivery insists on the BQL: a fault event sent from the
+ * iothread would abort QEMU.
+ */
+static void test_iothread_dma(void)
+{
+    const uint16_t sid = QPCI_DEVFN(6, 0);
+    QPCIDevice *td;
+    QPCIBar bar;
+    uint64_t hi;
+    Env e;
+
+    memset(&e, 0, sizeof(e));
+    e.qts = qtest_initf("-M q35 -m 512 -nodefaults -display none "
+                        "-accel tcg -S "
+                        "-object iothread,id=io0 -device xen-viommu "
+                        "-device x-xen-viommu-dma-testdev,addr=06.0,"
+                        "iothread=io0");
+    e.bus = qpci_new_pc(e.qts, NULL);
+    td = qpci_device_find(e.bus, sid);
+    g_assert_nonnull(td);
+    qpci_device_enable(td);
+    bar = qpci_iomap(td, 0, NULL);
+    e.next_table = TABLES_GPA;
+    qtest_memset(e.qts, ROOT_GPA, 0, 0x2000);
+    e.levels = 4;
+    e.slpt = alloc_table(&e);
+    set_root(&e, true);
+    qtest_writeq(e.qts, CTX_GPA + sid * 16, e.slpt | 1);
+    qtest_writeq(e.qts, CTX_GPA + sid * 16 + 8, (e.levels - 2) | (DID << 8));
+    enable_translation(&e);
+    wr32(&e, FEDATA, 0x40);
+    wr32(&e, FEADDR, 0xfee00000);
+
+    /* Translated in the iothread */
+    map4k(&e, IOVA_W, GPA_A, PTE_RW);
+    qtest_writel(e.qts, GPA_A + 0x10, 0x5eed1234);
+    td_dma(td, bar, IOVA_W + 0x10, false);
+    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), ==, 0);
+    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), ==, 0x5eed1234);
+    check_no_fault(&e);
+
+    /* A fault there: recorded by the main loop, its event sent there */
+    wr32(&e, FECTL, 0);
+    td_dma(td, bar, 0x8888000, true);
+    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), !=, 0);
+    wait_fsts(&e, FSTS_PPF);
+    hi = rd64(&e, FRCD + 8);
+    g_assert_cmphex(rd64(&e, FRCD), ==, 0x8888000);
+    g_assert_cmphex((hi >> 32) & 0xff, ==, FR_WRITE);
+    g_assert_cmphex(hi & 0xffff, ==, sid);
+    g_assert_false(hi & FRCD_T);
+    g_assert_cmphex(rd32(&e, FECTL), ==, 0);
+    /* Masked: the next one leaves the event pending */
+    wr64(&e, FRCD + 8, FRCD_F);
+    wr32(&e, FECTL, FECTL_IM);
+    td_dma(td, bar, 0x9999000, false);
+    wait_fsts(&e, FSTS_PPF);
+    g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM | FECTL_IP);
+
+    g_free(td);
+    qpci_free_pc(e.bus);
+    qtest_quit(e.qts);
+}
+
 static unsigned qi_tail;
 
 static void qi_put(Env *e, uint64_t lo, uint64_t hi)
@@ -622,6 +848,131 @@ typedef struct LevelCase {
     uint64_t iova;
 } LevelCase;
 
+/* The vhost-like listener of the unit's unmap events (x-xen-viommu-...) */
+#define UL_DEVFN        QPCI_DEVFN(5, 0)
+#define UL_NOTIFIERS    0x00
+#define UL_EVENTS       0x04
+#define UL_SEL          0x08
+#define UL_EV_FIRST     0x10
+#define UL_EV_LAST      0x18
+#define UL_EV_NOTIFIER  0x20
+#define UL_N_START      0x28
+#define UL_N_END        0x30
+#define UL_OUTSIDE      0x38
+
+static uint64_t ul_rd64(QPCIDevice *d, QPCIBar bar, uint64_t off)
+{
+    return qpci_io_readl(d, bar, off) |
+           (uint64_t)qpci_io_readl(d, bar, off + 4) << 32;
+}
+
+/* Events @first.. must be exactly @n ranges, each within its notifier */
+static void ul_check(QPCIDevice *d, QPCIBar bar, uint32_t first,
+                     const uint64_t (*want)[2], unsigned n)
+{
+    unsigned i, j;
+
+    g_assert_cmpuint(qpci_io_readl(d, bar, UL_EVENTS), >=, first + n);
+    g_assert_cmpuint(qpci_io_readl(d, bar, UL_OUTSIDE), ==, 0);
+    for (i = 0; i < n; i++) {
+        uint64_t lo, hi;
+        bool found = false;
+
+        qpci_io_writel(d, bar, UL_SEL, first + i);
+        lo = ul_rd64(d, bar, UL_EV_FIRST);
+        hi = ul_rd64(d, bar, UL_EV_LAST);
+        for (j = 0; j < n; j++) {
+            found |= want[j][0] == lo && want[j][1] == hi;
+        }
+        if (!found) {
+            g_error("unexpected unmap event [0x%" PRIx64 ", 0x%" PRIx64 "]",
+                    lo, hi);
+        }
+    }
+}
+
+/*
+ * IOTLB invalidations reach listeners that, like vhost, register one
+ * UNMAP notifier per section of the address space: each hears the part of
+ * the invalidated range inside its own section (QEMU aborts otherwise)
+ */
+static void test_unmap_notifiers(void)
+{
+    const uint64_t top = (1ULL << 48) - 1;
+    const uint64_t all[2][2] = {
+        { 0, 0xfedfffffULL }, { 0xfef00000ULL, top },
+    };
+    const uint64_t straddle[2][2] = {
+        { 0xfe000000ULL, 0xfedfffffULL }, { 0xfef00000ULL, 0xffffffffULL },
+    };
+    const uint64_t one[1][2] = { { 0x5000, 0x5fff } };
+    QPCIDevice *ul;
+    QPCIBar bar;
+    Env e;
+    uint32_t n;
+
+    memset(&e, 0, sizeof(e));
+    e.qts = qtest_initf("-M q35 -m 512 -nodefaults -display none "
+                        "-device xen-viommu "
+                        "-device x-xen-viommu-dma-testdev,addr=05.0");
+    e.bus = qpci_new_pc(e.qts, NULL);
+    ul = qpci_device_find(e.bus, UL_DEVFN);
+    g_assert_nonnull(ul);
+    qpci_device_enable(ul);
+    bar = qpci_iomap(ul, 0, NULL);
+    e.next_table = TABLES_GPA;
+    qtest_memset(e.qts, ROOT_GPA, 0, 0x2000);
+    setup(&e, 4, 0, false);
+
+    /* Two sections of translated space around the interrupt window */
+    g_assert_cmpuint(qpci_io_readl(ul, bar, UL_NOTIFIERS), ==, 2);
+    for (n = 0; n < 4; n++) {
+        qpci_io_writel(ul, bar, UL_SEL, n);
+        if (ul_rd64(ul, bar, UL_N_START) == 0) {
+            g_assert_cmphex(ul_rd64(ul, bar, UL_N_END), ==, 0xfedfffffULL);
+        } else if (ul_rd64(ul, bar, UL_N_START) != UINT64_MAX) {
+            g_assert_cmphex(ul_rd64(ul, bar, UL_N_START), ==, 0xfef00000ULL);
+        }
+    }
+
+    /* Global and domain-selective: the whole address width, cropped */
+    wr64(&e, IOTLB, (1ULL << 63) | (1ULL << 60));
+    ul_check(ul, bar, 0, all, 2);
+    g_assert_cmpuint(qpci_io_readl(ul, bar, UL_EVENTS), ==, 2);
+    wr64(&e, IOTLB, (1ULL << 63) | (2ULL << 60) | ((uint64_t)DID << 32));
+    ul_check(ul, bar, 2, all, 2);
+
+    /* Page-selective over 32 MiB straddling the window */
+    wr64(&e, IVA, 0xfe000000ULL | 13);
+    wr64(&e, IOTLB, (1ULL << 63) | (3ULL << 60) | ((uint64_t)DID << 32));
+    ul_check(ul, bar, 4, straddle, 2);
+
+    /* One page: one notifier */
+    wr64(&e, IVA, 0x5000);
+    wr64(&e, IOTLB, (1ULL << 63) | (3ULL << 60) | ((uint64_t)DID << 32));
+    ul_check(ul, bar, 6, one, 1);
+    g_assert_cmpuint(qpci_io_readl(ul, bar, UL_EVENTS), ==, 7);
+
+    /* The same through the queue */
+    wr64(&e, IQA, QUEUE_GPA);
+    e.gcmd |= GCMD_QIE;
+    gcmd(&e, 0);
+    qi_tail = 0;
+    qi_put(&e, 2 | (1 << 4), 0);
+    qi_put(&e, 2 | (3 << 4) | (DID << 16), 0xfe000000ULL | 13);
+    wr64(&e, IQT, qi_tail << 4);
+    g_assert_cmphex(rd64(&e, IQH), ==, qi_tail << 4);
+    ul_check(ul, bar, 7, all, 2);
+    ul_check(ul, bar, 9, straddle, 2);
+    g_assert_cmpuint(qpci_io_readl(ul, bar, UL_EVENTS), ==, 11);
+    check_no_fault(&e);
+
+    g_free(ul);
+    e.edu = NULL;
+    qpci_free_pc(e.bus);
+    qtest_quit(e.qts);
+}
+
 static void test_levels(const void *opaque)
 {
     const LevelCase *c = opaque;
@@ -654,7 +1005,6 @@ static const LevelCase level_cases[] = {
 
 #define FR_ROOT_ACCESS  0x8
 #define FR_CTX_ACCESS   0x9
-#define OUTSIDE_RAM     0x3ff000000000ULL   /* below HAW, nothing there */
 
 /* The unit keeps working after a hostile setup: a proper one translates */
 static void check_recovers(Env *e)
@@ -847,6 +1197,13 @@ int main(int argc, char **argv)
                    test_pass_through);
     qtest_add_func("/xen-viommu-dma/inv/psi-registers", test_psi_registers);
     qtest_add_func("/xen-viommu-dma/inv/psi-qi", test_psi_qi);
+    qtest_add_func("/xen-viommu-dma/inv/psi-wide-iva", test_psi_wide_iva);
+    qtest_add_func("/xen-viommu-dma/inv/unmap-notifiers",
+                   test_unmap_notifiers);
+    qtest_add_func("/xen-viommu-dma/fault/intr-range", test_intr_range);
+    qtest_add_func("/xen-viommu-dma/fault/slptptr", test_fault_slptptr);
+    qtest_add_func("/xen-viommu-dma/fault/ip-cleared", test_fault_ip_cleared);
+    qtest_add_func("/xen-viommu-dma/translate/iothread", test_iothread_dma);
     for (i = 0; i < ARRAY_SIZE(level_cases); i++) {
         g_autofree char *path =
             g_strdup_printf("/xen-viommu-dma/translate/levels-%u",

@@ -577,7 +577,10 @@ static void test_hostile_table(void)
     stop(&c);
 }
 
-/* x2APIC mode: compatibility format is blocked unless CFI is set */
+/*
+ * x2APIC mode: compatibility format is blocked, and CFI has no effect
+ * (VT-d 5.1.2.1: blocked when EIME = 1 or CFIS = 0)
+ */
 static void test_cfi(void)
 {
     Ctx c;
@@ -596,23 +599,143 @@ static void test_cfi(void)
     g_assert_true(rd32(&c, GSTS) & GCMD_CFI);
     edu_msi(&c, compat, 0x61);
     edu_fire(&c);
-    assert_no_fault(&c);
-    g_assert_true(lapic_irr_has(&c, 1, 0x61));
-    g_assert_false(lapic_irr_has(&c, 0, 0x61));
+    assert_ir_fault(&c, FR_COMPAT, 0);
+    g_assert_false(lapic_irr_has(&c, 1, 0x61));
     stop(&c);
 }
 
-/* xAPIC mode ignores CFI: compatibility format passes with IR on */
+/* xAPIC mode: compatibility format passes only while CFI is set */
 static void test_cfi_xapic(void)
 {
     Ctx c;
+    uint32_t compat = 0xfee00000u | 1u << 12;
 
     start(&c, "-smp 2", "intremap=on,x2apic=off");
     ir_enable(&c, false, 0);
-    edu_msi(&c, 0xfee00000u | 1u << 12, 0x62);
+    edu_msi(&c, compat, 0x62);
+    edu_fire(&c);
+    assert_ir_fault(&c, FR_COMPAT, 0);
+    g_assert_false(lapic_irr_has(&c, 1, 0x62));
+
+    c.gcmd |= GCMD_CFI;
+    command(&c, 0);
+    g_assert_true(rd32(&c, GSTS) & GCMD_CFI);
+    edu_msi(&c, compat, 0x63);
     edu_fire(&c);
     assert_no_fault(&c);
-    g_assert_true(lapic_irr_has(&c, 1, 0x62));
+    g_assert_true(lapic_irr_has(&c, 1, 0x63));
+    g_assert_false(lapic_irr_has(&c, 0, 0x63));
+
+    /* Clearing CFI blocks them again */
+    c.gcmd &= ~GCMD_CFI;
+    command(&c, 0);
+    edu_msi(&c, compat, 0x64);
+    edu_fire(&c);
+    assert_ir_fault(&c, FR_COMPAT, 0);
+    g_assert_false(lapic_irr_has(&c, 1, 0x64));
+    stop(&c);
+}
+
+/*
+ * What the unit tells the hypervisor's vIOAPIC follows the same rule:
+ * compatibility-format RTEs are blocked unless EIME = 0 and CFI = 1
+ */
+static void test_cfi_hyp(void)
+{
+    static const struct {
+        bool eime;
+        uint32_t cfi;
+        int blocked;
+    } cases[] = {
+        { false, 0, 1 }, { false, GCMD_CFI, 0 },
+        { true, 0, 1 }, { true, GCMD_CFI, 1 },
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        Ctx c;
+
+        start(&c, "-smp 2", "id=viommu,intremap=on,x2apic=on,"
+              "hypervisor=double,x-double-ir-entries=on");
+        ir_enable(&c, cases[i].eime, cases[i].cfi);
+        g_assert_cmpint(hyp_stat(&c, "double.ir_enabled", 0), ==, 1);
+        g_assert_cmpint(hyp_stat(&c, "double.ir_block_compat", 0), ==,
+                        cases[i].blocked);
+        stop(&c);
+    }
+}
+
+/* Queue off, tail and head back to 0, on again */
+static void queue_restart(Ctx *c)
+{
+    c->gcmd &= ~GCMD_QIE;
+    command(c, 0);
+    wr64(c, IQT, 0);
+    c->iq_tail = 0;
+    c->gcmd |= GCMD_QIE;
+    command(c, 0);
+    g_assert_cmphex(rd64(c, IQH), ==, 0);
+}
+
+/*
+ * An interrupt-entry-cache storm on the hypervisor path: one IQT write of
+ * hundreds of invalidations and waits costs at most one pass over the
+ * table (256 pushes of 256 entries for 65536), not one per descriptor
+ */
+static void test_iec_storm_hyp(void)
+{
+    uint64_t pushes;
+    unsigned i;
+    Ctx c;
+
+    start(&c, "-smp 2", "id=viommu,intremap=on,x2apic=on,"
+          "hypervisor=double,x-double-ir-entries=on");
+    qtest_memset(c.qts, IRT_GPA, 0, 0x100000);
+    wr64(&c, IRTA, IRT_GPA | IRTA_EIME | 15);      /* 65536 entries */
+    command(&c, GCMD_SIRTP);
+    c.gcmd |= GCMD_IRE;
+    command(&c, 0);
+    wr64(&c, IQA, QUEUE_GPA);                       /* 256 descriptors */
+    c.gcmd |= GCMD_QIE;
+    command(&c, 0);
+
+    /* 127 global invalidations, each followed by a wait */
+    pushes = hyp_stat(&c, "set_ir_entries", ST_CALLS);
+    for (i = 0; i < 254; i += 2) {
+        qtest_writeq(c.qts, QUEUE_GPA + i * 16, 4);
+        qtest_writeq(c.qts, QUEUE_GPA + i * 16 + 8, 0);
+        qtest_writeq(c.qts, QUEUE_GPA + (i + 1) * 16,
+                     5 | 1ULL << 5 | (uint64_t)i << 32);
+        qtest_writeq(c.qts, QUEUE_GPA + (i + 1) * 16 + 8, STATUS_GPA);
+    }
+    wr64(&c, IQT, 254 << 4);
+    g_assert_cmphex(rd64(&c, IQH), ==, 254 << 4);
+    g_assert_cmphex(qtest_readl(c.qts, STATUS_GPA), ==, 252);
+    pushes = hyp_stat(&c, "set_ir_entries", ST_CALLS) - pushes;
+    g_assert_cmpuint(pushes, >, 0);
+    g_assert_cmpuint(pushes, <=, 65536 / 256);
+
+    /* The same entry again and again: pushed once */
+    queue_restart(&c);
+    pushes = hyp_stat(&c, "set_ir_entries", ST_CALLS);
+    for (i = 0; i < 254; i += 2) {
+        qtest_writeq(c.qts, QUEUE_GPA + i * 16, 4 | 1ULL << 4 | 5ULL << 32);
+        qtest_writeq(c.qts, QUEUE_GPA + i * 16 + 8, 0);
+        qtest_writeq(c.qts, QUEUE_GPA + (i + 1) * 16,
+                     5 | 1ULL << 5 | (uint64_t)(i + 1000) << 32);
+        qtest_writeq(c.qts, QUEUE_GPA + (i + 1) * 16 + 8, STATUS_GPA);
+    }
+    wr64(&c, IQT, 254 << 4);
+    g_assert_cmphex(rd64(&c, IQH), ==, 254 << 4);
+    g_assert_cmpuint(hyp_stat(&c, "set_ir_entries", ST_CALLS) - pushes, ==,
+                     1);
+
+    /* Still correct: an entry changed and invalidated is what Xen holds */
+    queue_restart(&c);
+    irte_set(&c, 300, irte_x2apic(1, 0x55), 0);
+    iec_inv_index(&c, 300, 0);
+    g_assert_cmpuint(hyp_stat(&c, "double.ir_present", 0), ==, 1);
+    g_assert_cmpuint(hyp_stat(&c, "set_ir_entries", ST_ERRORS), ==, 0);
     stop(&c);
 }
 
@@ -744,6 +867,8 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/ir/iec", test_iec);
     qtest_add_func("/xen-viommu/ir/cfi", test_cfi);
     qtest_add_func("/xen-viommu/ir/cfi-xapic", test_cfi_xapic);
+    qtest_add_func("/xen-viommu/ir/cfi-hyp", test_cfi_hyp);
+    qtest_add_func("/xen-viommu/ir/iec-storm-hyp", test_iec_storm_hyp);
     qtest_add_func("/xen-viommu/ir/x2apic-dest", test_x2apic_dest);
     qtest_add_func("/xen-viommu/ir/disabled", test_ir_disabled);
     qtest_add_func("/xen-viommu/ir/pt-msi", test_pt_msi);

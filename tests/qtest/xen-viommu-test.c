@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qemu/bswap.h"
 
 #define BASE        0xfed90000ULL
 #define VER         0x00
@@ -281,8 +282,10 @@ static void test_qi_wait_and_iqe(void)
     qi_put(qts, 3, 0x1 | (1 << 4), 0);
     wr32(qts, FSTS, FSTS_IQE);
     g_assert_cmphex(rd32(qts, FSTS), ==, 0);
-    wr64(qts, IQT, 5 << 4);
+    /* Hardware fetches again from IQH as soon as IQE is clear */
     g_assert_cmphex(qtest_readl(qts, STATUS_GPA), ==, 0xbeef);
+    g_assert_cmphex(rd64(qts, IQH), ==, 5 << 4);
+    wr64(qts, IQT, 5 << 4);
     g_assert_cmphex(rd64(qts, IQH), ==, 5 << 4);
 
     /* A tail beyond the queue size is an error too */
@@ -308,6 +311,8 @@ static void test_hostile_queue(void)
         { 0x2 | (1 << 4) | (1ULL << 8), 0 },    /* IOTLB: lo reserved */
         { 0x2 | (3 << 4), 19 },                 /* IOTLB: AM above MAMV */
         { 0x3 | (1 << 4), 0 },                  /* device-TLB: lo reserved */
+        { 0x3, 0 },                             /* device-TLB: no ECAP.DT */
+        { 0x5 | (1 << 7), 0 },                  /* wait: PD without PRS */
         { 0x4 | (1 << 5), 0 },                  /* IEC: lo reserved */
         { 0x4, 1 },                             /* IEC: hi reserved */
         { 0x5 | (1 << 8), 0 },                  /* wait: lo reserved */
@@ -326,6 +331,7 @@ static void test_hostile_queue(void)
         /* Fixed and cleared, the queue runs again */
         qi_put(qts, 0, 0x1 | (1 << 4), 0);
         wr32(qts, FSTS, FSTS_IQE);
+        g_assert_cmphex(rd64(qts, IQH), ==, 1 << 4);
         wr64(qts, IQT, 1 << 4);
         g_assert_cmphex(rd64(qts, IQH), ==, 1 << 4);
         /* Off, tail back to 0, on again: IQH restarts at 0 */
@@ -349,20 +355,25 @@ static void test_hostile_queue(void)
     wr64(qts, IQT, 32767ULL << 4);
     g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
     g_assert_cmphex(rd64(qts, IQH), ==, 256 << 4);
+    /* Cleared while the queue is on, IQE comes back at once */
     wr32(qts, FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    g_assert_cmphex(rd64(qts, IQH), ==, 256 << 4);
+    wr32(qts, GCMD, 0);
+    wr32(qts, FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, 0);
 
     /* A queue at the top of the address space: the addresses wrap */
-    wr32(qts, GCMD, 0);
     wr64(qts, IQT, 0);
     wr64(qts, IQA, 0xfffffffffffff000ULL | 7);
     wr32(qts, GCMD, GCMD_QIE);
     wr64(qts, IQT, 32767ULL << 4);
     g_assert_cmphex(rd32(qts, FSTS) & FSTS_IQE, ==, FSTS_IQE);
     g_assert_cmphex(rd64(qts, IQH), ==, 0);
+    wr32(qts, GCMD, 0);
     wr32(qts, FSTS, FSTS_IQE);
 
     /* Wrapping around the end of a 256-entry queue: one lap, in order */
-    wr32(qts, GCMD, 0);
     wr64(qts, IQT, 0);
     qi_enable(qts);
     for (i = 0; i < 256; i++) {
@@ -391,6 +402,56 @@ static void test_hostile_queue(void)
     qtest_quit(qts);
 }
 
+/*
+ * dmar-file=: the table hvmloader will append, as written: checksum, the
+ * flags the options ask for, one DRHD at the base with the IO-APIC at
+ * ff:00.0
+ */
+static void test_dmar_file(void)
+{
+    int opt_in;
+
+    for (opt_in = 0; opt_in < 2; opt_in++) {
+        g_autofree char *path = NULL;
+        g_autofree char *props = NULL;
+        g_autofree guint8 *t = NULL;
+        g_autoptr(GError) err = NULL;
+        QTestState *qts;
+        gsize len, i;
+        uint8_t sum = 0;
+        int fd;
+
+        fd = g_file_open_tmp("xen-viommu-dmar-XXXXXX", &path, &err);
+        g_assert_no_error(err);
+        close(fd);
+        props = g_strdup_printf("intremap=on,x2apic=off,dmar-file=%s%s",
+                                path, opt_in ? ",platform-opt-in=on" : "");
+        qts = start("pc", props);
+        g_assert_true(g_file_get_contents(path, (char **)&t, &len, &err));
+        g_assert_no_error(err);
+        qtest_quit(qts);
+        unlink(path);
+
+        g_assert_cmpuint(len, ==, 48 + 16 + 8);
+        g_assert_cmpmem(t, 4, "DMAR", 4);
+        g_assert_cmpuint(t[4] | t[5] << 8, ==, len);
+        for (i = 0; i < len; i++) {
+            sum += t[i];
+        }
+        g_assert_cmpuint(sum, ==, 0);
+        /* INTR_REMAP, X2APIC_OPT_OUT, and DMA_CTRL_PLATFORM_OPT_IN */
+        g_assert_cmphex(t[37], ==, 1 | 2 | (opt_in ? 4 : 0));
+        /* DRHD, INCLUDE_PCI_ALL, base; scope: IO-APIC 0 at ff:00.0 */
+        g_assert_cmpuint(t[48], ==, 0);
+        g_assert_cmpuint(t[52] & 1, ==, 1);
+        g_assert_cmphex(ldq_le_p(t + 56), ==, BASE);
+        g_assert_cmpuint(t[64], ==, 3);
+        g_assert_cmpuint(t[69], ==, 0xff);
+        g_assert_cmpuint(t[70], ==, 0);
+        g_assert_cmpuint(t[71], ==, 0);
+    }
+}
+
 static void test_register_invalidation(void)
 {
     QTestState *qts = start("q35", "");
@@ -398,6 +459,19 @@ static void test_register_invalidation(void)
     /* Global context invalidation: ICC clears, CAIG reports global */
     wr64(qts, CCMD, (1ULL << 63) | (1ULL << 61));
     g_assert_cmphex(rd64(qts, CCMD) >> 59, ==, 1 << 2 | 1);
+    /*
+     * Domain- and device-selective: the unit drops its whole context cache,
+     * and CAIG says so (global)
+     */
+    wr64(qts, CCMD, (1ULL << 63) | (2ULL << 61) | 5);
+    g_assert_cmphex(rd64(qts, CCMD) >> 59, ==, 2 << 2 | 1);
+    wr64(qts, CCMD, (1ULL << 63) | (3ULL << 61) | (0x20ULL << 16) | 5);
+    g_assert_cmphex(rd64(qts, CCMD) >> 59, ==, 3 << 2 | 1);
+    /* IVA keeps input addresses up to MGAW (48 bits), not the HAW */
+    wr64(qts, IVA, 0xfffffffff000ULL | 0x7f);
+    g_assert_cmphex(rd64(qts, IVA), ==, 0xfffffffff000ULL | 0x7f);
+    wr64(qts, IVA, ~0ULL);
+    g_assert_cmphex(rd64(qts, IVA), ==, 0xfffffffff000ULL | 0x7f);
     /* Page-selective IOTLB invalidation of domain 5 */
     wr64(qts, IVA, 0x12345000 | 2);
     wr64(qts, IOTLB, (1ULL << 63) | (3ULL << 60) | (5ULL << 32));
@@ -658,6 +732,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/regs/gcmd", test_gcmd);
     qtest_add_func("/xen-viommu/regs/odd-accesses", test_odd_accesses);
     qtest_add_func("/xen-viommu/inv/registers", test_register_invalidation);
+    qtest_add_func("/xen-viommu/acpi/dmar-file", test_dmar_file);
     qtest_add_func("/xen-viommu/inv/qi-wait-iqe", test_qi_wait_and_iqe);
     qtest_add_func("/xen-viommu/hostile/queue", test_hostile_queue);
     qtest_add_func("/xen-viommu/config/errors", test_config_errors);
