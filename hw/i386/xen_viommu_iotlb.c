@@ -6,12 +6,22 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Every entry is on three structures at once:
- *  - a hash table keyed by (did, page-aligned iova, level) for lookups;
+ *  - a chained hash table keyed by (did, page-aligned iova, level), with as
+ *    many buckets as the capacity (rounded up to a power of two);
  *  - the global LRU list (head = least recently used) for eviction;
  *  - its domain's list, so domain and page flushes never scan other domains.
- * A domain also counts its entries per page size, so lookups skip sizes it
- * has none of and a page flush can pick the cheaper of probing the range or
- * scanning the domain.  Empty domains are freed: memory stays O(capacity).
+ * The cache counts its entries per page size, so lookups skip sizes it has
+ * none of; a domain counts its own, so a page flush can pick the cheaper of
+ * probing the range or scanning the domain.  Empty domains are freed.
+ * Entries come from a pool allocated at creation (touched as they are first
+ * used), so neither a hit nor a miss calls the allocator; memory stays
+ * O(capacity).
+ *
+ * The leaf-table cache is a direct-mapped array keyed by (did, tables,
+ * 2 MiB region), valid while its generation is current: a global or
+ * domain flush is a generation bump (a domain flush drops every domain's
+ * leaf tables, which costs only re-walks), a page-selective flush clears
+ * the slots of the regions its range covers.
  */
 
 #include "qemu/osdep.h"
@@ -20,6 +30,10 @@
 #include "xen_viommu_iotlb.h"
 
 #define XVI_IOTLB_LEVELS 3      /* 4 KiB, 2 MiB, 1 GiB */
+#define XVI_TABLE_SHIFT 21      /* a leaf table maps 2 MiB */
+#define XVI_TABLE_SLOTS_MAX 4096
+/* A page flush wider than this many regions drops all leaf tables */
+#define XVI_TABLE_FLUSH_MAX 64
 
 typedef struct XviIotlbKey {
     uint64_t iova;
@@ -30,7 +44,8 @@ typedef struct XviIotlbKey {
 typedef struct XviIotlbDomain XviIotlbDomain;
 
 typedef struct XviIotlbEntry {
-    XviIotlbKey key;            /* first: the hash table keys on it */
+    XviIotlbKey key;
+    struct XviIotlbEntry *hnext;    /* hash chain, or the free list */
     XviTranslation t;
     XviIotlbDomain *dom;
     QTAILQ_ENTRY(XviIotlbEntry) lru;
@@ -44,13 +59,30 @@ struct XviIotlbDomain {
     QLIST_HEAD(, XviIotlbEntry) entries;
 };
 
+typedef struct XviTableSlot {
+    uint64_t region;            /* iova >> XVI_TABLE_SHIFT */
+    uint64_t root;
+    uint64_t table;
+    uint32_t gen;               /* valid while == XviIotlb.table_gen */
+    uint16_t did;
+    uint8_t perm;
+} XviTableSlot;
+
 struct XviIotlb {
     unsigned capacity;
     unsigned count;
-    GHashTable *entries;        /* XviIotlbKey -> XviIotlbEntry */
+    unsigned nr[XVI_IOTLB_LEVELS];  /* entries per page size, all domains */
+    XviIotlbEntry **buckets;
+    unsigned hash_bits;
+    XviIotlbEntry *pool;        /* capacity entries */
+    unsigned pool_used;         /* pool[pool_used..] never used yet */
+    XviIotlbEntry *free;        /* returned entries, through hnext */
     GHashTable *domains;        /* did + 1 -> XviIotlbDomain */
     QTAILQ_HEAD(, XviIotlbEntry) lru;
     XviIotlbStats stats;
+    XviTableSlot *tables;       /* leaf-table cache, nr_tables slots */
+    unsigned nr_tables;         /* a power of two, or 0 */
+    uint32_t table_gen;
 };
 
 static unsigned level_shift(unsigned level)
@@ -63,23 +95,16 @@ static uint64_t level_mask(unsigned level)
     return MAKE_64BIT_MASK(0, level_shift(level));
 }
 
-static guint key_hash(gconstpointer p)
+/* @iova aligned to @level's page size */
+static XviIotlbEntry **bucket(XviIotlb *tlb, uint16_t did, uint64_t iova,
+                              unsigned level)
 {
-    const XviIotlbKey *k = p;
-    uint64_t h = (k->iova >> 12) ^ ((uint64_t)k->did << 48) ^
-                 ((uint64_t)k->level << 44);
+    uint64_t h = (iova >> 12) ^ ((uint64_t)did << 48) ^
+                 ((uint64_t)level << 44);
 
     /* Fibonacci hashing spreads consecutive page numbers. */
     h *= 0x9e3779b97f4a7c15ULL;
-    return h >> 32;
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-    const XviIotlbKey *ka = a, *kb = b;
-
-    return ka->iova == kb->iova && ka->did == kb->did &&
-           ka->level == kb->level;
+    return &tlb->buckets[h >> (64 - tlb->hash_bits)];
 }
 
 /* did + 1 so that domain 0 is not a NULL key */
@@ -96,27 +121,36 @@ static XviIotlbDomain *find_domain(XviIotlb *tlb, uint16_t did)
 static XviIotlbEntry *find_entry(XviIotlb *tlb, uint16_t did, uint64_t iova,
                                  unsigned level)
 {
-    XviIotlbKey key = {
-        .iova = iova & ~level_mask(level),
-        .did = did,
-        .level = level,
-    };
+    XviIotlbEntry *e;
 
-    return g_hash_table_lookup(tlb->entries, &key);
+    iova &= ~level_mask(level);
+    for (e = *bucket(tlb, did, iova, level); e; e = e->hnext) {
+        if (e->key.iova == iova && e->key.did == did &&
+            e->key.level == level) {
+            return e;
+        }
+    }
+    return NULL;
 }
 
 /* Unlink and free @e; returns true if that freed its domain too. */
 static bool drop_entry(XviIotlb *tlb, XviIotlbEntry *e)
 {
     XviIotlbDomain *dom = e->dom;
+    XviIotlbEntry **pp = bucket(tlb, e->key.did, e->key.iova, e->key.level);
 
-    g_hash_table_remove(tlb->entries, &e->key);
+    while (*pp != e) {
+        pp = &(*pp)->hnext;
+    }
+    *pp = e->hnext;
     QTAILQ_REMOVE(&tlb->lru, e, lru);
     QLIST_REMOVE(e, dom_link);
     dom->nr[e->key.level - 1]--;
     dom->count--;
+    tlb->nr[e->key.level - 1]--;
     tlb->count--;
-    g_free(e);
+    e->hnext = tlb->free;
+    tlb->free = e;
     if (!dom->count) {
         g_hash_table_remove(tlb->domains, dom_key(dom->did));
         return true;
@@ -124,12 +158,97 @@ static bool drop_entry(XviIotlb *tlb, XviIotlbEntry *e)
     return false;
 }
 
+static XviTableSlot *table_slot(XviIotlb *tlb, uint16_t did, uint64_t region)
+{
+    uint64_t h = (region ^ ((uint64_t)did << 40)) * 0x9e3779b97f4a7c15ULL;
+
+    return &tlb->tables[(h >> 32) & (tlb->nr_tables - 1)];
+}
+
+/* Drop every cached leaf table */
+static void tables_flush_all(XviIotlb *tlb)
+{
+    if (!++tlb->table_gen) {
+        /* After 2^32 flushes: no stale slot may look current again */
+        memset(tlb->tables, 0, tlb->nr_tables * sizeof(*tlb->tables));
+        tlb->table_gen = 1;
+    }
+}
+
+/* Drop @did's leaf tables of regions overlapping [first, last] */
+static void tables_flush_range(XviIotlb *tlb, uint16_t did, uint64_t first,
+                               uint64_t last)
+{
+    uint64_t r;
+
+    if (!tlb->nr_tables) {
+        return;
+    }
+    if ((last >> XVI_TABLE_SHIFT) - (first >> XVI_TABLE_SHIFT) >=
+        XVI_TABLE_FLUSH_MAX) {
+        tables_flush_all(tlb);
+        return;
+    }
+    for (r = first >> XVI_TABLE_SHIFT; r <= last >> XVI_TABLE_SHIFT; r++) {
+        XviTableSlot *t = table_slot(tlb, did, r);
+
+        if (t->gen == tlb->table_gen && t->did == did && t->region == r) {
+            t->gen = 0;
+        }
+    }
+}
+
+bool xvi_iotlb_lookup_table(XviIotlb *tlb, uint16_t did, uint64_t root,
+                            uint64_t iova, XviLeafTable *out)
+{
+    uint64_t region = iova >> XVI_TABLE_SHIFT;
+    XviTableSlot *t;
+
+    if (tlb->nr_tables) {
+        t = table_slot(tlb, did, region);
+        if (t->gen == tlb->table_gen && t->did == did &&
+            t->region == region && t->root == root) {
+            out->table = t->table;
+            out->perm = t->perm;
+            tlb->stats.table_hits++;
+            return true;
+        }
+    }
+    tlb->stats.table_misses++;
+    return false;
+}
+
+void xvi_iotlb_insert_table(XviIotlb *tlb, uint16_t did, uint64_t root,
+                            uint64_t iova, const XviLeafTable *lt)
+{
+    XviTableSlot *t;
+
+    if (!tlb->nr_tables) {
+        return;
+    }
+    t = table_slot(tlb, did, iova >> XVI_TABLE_SHIFT);
+    t->region = iova >> XVI_TABLE_SHIFT;
+    t->root = root;
+    t->table = lt->table;
+    t->did = did;
+    t->perm = lt->perm;
+    t->gen = tlb->table_gen;
+}
+
 XviIotlb *xvi_iotlb_new(unsigned capacity)
 {
     XviIotlb *tlb = g_new0(XviIotlb, 1);
 
     tlb->capacity = capacity;
-    tlb->entries = g_hash_table_new(key_hash, key_equal);
+    if (capacity) {
+        tlb->nr_tables = MIN(pow2ceil(capacity), XVI_TABLE_SLOTS_MAX);
+        tlb->tables = g_new0(XviTableSlot, tlb->nr_tables);
+    }
+    tlb->table_gen = 1;
+    /* calloc: pages of the pool are only backed once entries are used */
+    tlb->pool = g_new0(XviIotlbEntry, capacity);
+    tlb->hash_bits = MAX(ctz64(pow2ceil(MAX(capacity, 16))), 4);
+    tlb->buckets = g_new0(XviIotlbEntry *, 1ULL << tlb->hash_bits);
     tlb->domains = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     QTAILQ_INIT(&tlb->lru);
     return tlb;
@@ -141,28 +260,31 @@ void xvi_iotlb_free(XviIotlb *tlb)
         return;
     }
     xvi_iotlb_flush_all(tlb);
-    g_hash_table_destroy(tlb->entries);
     g_hash_table_destroy(tlb->domains);
+    g_free(tlb->buckets);
+    g_free(tlb->pool);
+    g_free(tlb->tables);
     g_free(tlb);
 }
 
 bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
                       XviTranslation *out)
 {
-    XviIotlbDomain *dom = find_domain(tlb, did);
     unsigned level;
 
-    for (level = 1; dom && level <= XVI_IOTLB_LEVELS; level++) {
+    for (level = 1; level <= XVI_IOTLB_LEVELS; level++) {
         XviIotlbEntry *e;
 
-        if (!dom->nr[level - 1]) {
+        if (!tlb->nr[level - 1]) {
             continue;
         }
         e = find_entry(tlb, did, iova, level);
         if (e) {
             /* Most recently used goes to the tail. */
-            QTAILQ_REMOVE(&tlb->lru, e, lru);
-            QTAILQ_INSERT_TAIL(&tlb->lru, e, lru);
+            if (e != QTAILQ_LAST(&tlb->lru)) {
+                QTAILQ_REMOVE(&tlb->lru, e, lru);
+                QTAILQ_INSERT_TAIL(&tlb->lru, e, lru);
+            }
             tlb->stats.hits++;
             if (out) {
                 *out = e->t;
@@ -177,7 +299,7 @@ bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
 void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t)
 {
     XviIotlbDomain *dom;
-    XviIotlbEntry *e;
+    XviIotlbEntry *e, **pp;
     uint64_t mask;
 
     if (t->level < 1 || t->level > XVI_IOTLB_LEVELS || !tlb->capacity) {
@@ -202,7 +324,12 @@ void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t)
             QLIST_INIT(&dom->entries);
             g_hash_table_insert(tlb->domains, dom_key(did), dom);
         }
-        e = g_new0(XviIotlbEntry, 1);
+        e = tlb->free;
+        if (e) {
+            tlb->free = e->hnext;
+        } else {
+            e = &tlb->pool[tlb->pool_used++];
+        }
         e->key.iova = t->iova & ~mask;
         e->key.did = did;
         e->key.level = t->level;
@@ -210,8 +337,11 @@ void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t)
         QLIST_INSERT_HEAD(&dom->entries, e, dom_link);
         dom->nr[t->level - 1]++;
         dom->count++;
+        tlb->nr[t->level - 1]++;
         tlb->count++;
-        g_hash_table_add(tlb->entries, &e->key);
+        pp = bucket(tlb, did, e->key.iova, e->key.level);
+        e->hnext = *pp;
+        *pp = e;
     }
     e->t = *t;
     e->t.iova = t->iova & ~mask;
@@ -224,12 +354,16 @@ void xvi_iotlb_flush_all(XviIotlb *tlb)
 {
     XviIotlbEntry *e, *next;
 
+    tables_flush_all(tlb);
+    /* O(entries): every bucket holding one is emptied as a whole */
     QTAILQ_FOREACH_SAFE(e, &tlb->lru, lru, next) {
-        g_free(e);
+        *bucket(tlb, e->key.did, e->key.iova, e->key.level) = NULL;
+        e->hnext = tlb->free;
+        tlb->free = e;
     }
     QTAILQ_INIT(&tlb->lru);
-    g_hash_table_remove_all(tlb->entries);
     g_hash_table_remove_all(tlb->domains);
+    memset(tlb->nr, 0, sizeof(tlb->nr));
     tlb->stats.flushed += tlb->count;
     tlb->count = 0;
 }
@@ -239,6 +373,7 @@ void xvi_iotlb_flush_domain(XviIotlb *tlb, uint16_t did)
     XviIotlbDomain *dom = find_domain(tlb, did);
     XviIotlbEntry *e, *next;
 
+    tables_flush_all(tlb);
     if (!dom) {
         return;
     }
@@ -258,15 +393,17 @@ void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
     uint64_t first, last, probes = 0;
     unsigned level;
 
-    if (!dom) {
-        return;
-    }
     if (am >= 52) {
         first = 0;
         last = UINT64_MAX;
     } else {
         first = addr & ~MAKE_64BIT_MASK(0, 12 + am);
         last = first + MAKE_64BIT_MASK(0, 12 + am);
+    }
+    /* Leaf tables may be cached for a domain with no IOTLB entry left */
+    tables_flush_range(tlb, did, first, last);
+    if (!dom) {
+        return;
     }
 
     /* Probes needed per present page size; at most 3 * 2^51, no overflow */

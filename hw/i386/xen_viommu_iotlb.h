@@ -11,6 +11,12 @@
  * insert and eviction are O(1); a domain flush costs O(that domain's
  * entries); a page-selective flush costs O(min(range pages, domain
  * entries)).  Not thread-safe: the caller serialises access.
+ *
+ * It also holds a paging-structure cache for the last level: where the
+ * 4 KiB leaf table of a 2 MiB-aligned IOVA region lies, so that a miss in
+ * the IOTLB reads one table entry instead of walking every level.  It is
+ * dropped wherever the IOTLB is flushed (a page-selective flush drops the
+ * regions of its range), so it never outlives an invalidation.
  */
 
 #ifndef HW_I386_XEN_VIOMMU_IOTLB_H
@@ -24,7 +30,14 @@ typedef struct XviIotlbStats {
     uint64_t hits, misses, inserts, evictions, flushed;
     /* Hash probes plus entries examined by xvi_iotlb_flush_pages() */
     uint64_t flush_probes;
+    uint64_t table_hits, table_misses;  /* leaf-table cache lookups */
 } XviIotlbStats;
+
+/* A cached leaf table: its address and what the levels above allow */
+typedef struct XviLeafTable {
+    uint64_t table;     /* guest-physical address of the level-1 table */
+    uint8_t perm;       /* XVI_PERM_* ANDed over the levels above it */
+} XviLeafTable;
 
 /* @capacity 0 gives a cache that never holds anything. */
 XviIotlb *xvi_iotlb_new(unsigned capacity);
@@ -52,6 +65,16 @@ void xvi_iotlb_flush_domain(XviIotlb *tlb, uint16_t did);
  */
 void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
                            unsigned am);
+
+/*
+ * The leaf table for @iova in the tables at @root (a context's SLPTPTR,
+ * with its number of levels in bits 2:0) of domain @did.  Bounded and
+ * direct-mapped: an insert may replace another region's entry.
+ */
+bool xvi_iotlb_lookup_table(XviIotlb *tlb, uint16_t did, uint64_t root,
+                            uint64_t iova, XviLeafTable *out);
+void xvi_iotlb_insert_table(XviIotlb *tlb, uint16_t did, uint64_t root,
+                            uint64_t iova, const XviLeafTable *lt);
 
 unsigned xvi_iotlb_count(XviIotlb *tlb);
 unsigned xvi_iotlb_capacity(XviIotlb *tlb);

@@ -393,7 +393,7 @@ static void test_random_model(void)
                     m[i].live = false;
                 }
             }
-        } else {
+        } else if (r < 99) {
             unsigned i;
 
             xvi_iotlb_flush_domain(tlb, did);
@@ -402,12 +402,103 @@ static void test_random_model(void)
                     m[i].live = false;
                 }
             }
+        } else {
+            unsigned i;
+
+            xvi_iotlb_flush_all(tlb);
+            g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 0);
+            for (i = 0; i < n; i++) {
+                m[i].live = false;
+            }
         }
         g_assert_cmpuint(xvi_iotlb_count(tlb), <=, 16);
     }
     g_rand_free(rnd);
     xvi_iotlb_free(tlb);
     g_free(m);
+}
+
+/* Leaf-table cache: keyed by domain, tables and 2 MiB region */
+static bool has_table(XviIotlb *tlb, uint16_t did, uint64_t root,
+                      uint64_t iova, uint64_t want)
+{
+    XviLeafTable lt = { 0 };
+
+    if (!xvi_iotlb_lookup_table(tlb, did, root, iova, &lt)) {
+        return false;
+    }
+    g_assert_cmphex(lt.table, ==, want);
+    return true;
+}
+
+static void test_leaf_tables(void)
+{
+    const uint64_t root = 0x100000 | 4;
+    XviIotlb *tlb = xvi_iotlb_new(4096), *none = xvi_iotlb_new(0);
+    XviLeafTable lt = { .table = 0x7000, .perm = XVI_PERM_READ }, out;
+    XviIotlbStats st;
+    unsigned i;
+
+    g_assert_false(has_table(tlb, 1, root, SZ_2M * 3, 0));
+    xvi_iotlb_insert_table(tlb, 1, root, SZ_2M * 3 + 0x5000, &lt);
+    g_assert_true(xvi_iotlb_lookup_table(tlb, 1, root, SZ_2M * 4 - 1, &out));
+    g_assert_cmphex(out.table, ==, 0x7000);
+    g_assert_cmpuint(out.perm, ==, XVI_PERM_READ);
+    /* Another region, domain, table root or depth: not that entry */
+    g_assert_false(has_table(tlb, 1, root, SZ_2M * 4, 0));
+    g_assert_false(has_table(tlb, 2, root, SZ_2M * 3, 0));
+    g_assert_false(has_table(tlb, 1, 0x200000 | 4, SZ_2M * 3, 0));
+    g_assert_false(has_table(tlb, 1, 0x100000 | 3, SZ_2M * 3, 0));
+    xvi_iotlb_get_stats(tlb, &st);
+    g_assert_cmpuint(st.table_hits, ==, 1);
+
+    /* A page flush in the region drops it, though no IOTLB entry exists */
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 0);
+    xvi_iotlb_flush_pages(tlb, 1, SZ_2M * 3 + 0x1ff000, 0);
+    g_assert_false(has_table(tlb, 1, root, SZ_2M * 3, 0));
+
+    /* ... only its own domain's, and only the regions of its range */
+    lt.table = 0x8000;
+    xvi_iotlb_insert_table(tlb, 1, root, SZ_2M * 3, &lt);
+    xvi_iotlb_insert_table(tlb, 1, root, SZ_2M * 5, &lt);
+    xvi_iotlb_flush_pages(tlb, 2, SZ_2M * 3, 0);
+    xvi_iotlb_flush_pages(tlb, 1, SZ_2M * 4, 9);
+    g_assert_true(has_table(tlb, 1, root, SZ_2M * 3, 0x8000));
+    g_assert_true(has_table(tlb, 1, root, SZ_2M * 5, 0x8000));
+    /* 4 MiB at 4 MiB: regions 2 and 3 */
+    xvi_iotlb_flush_pages(tlb, 1, SZ_2M * 2, 10);
+    g_assert_false(has_table(tlb, 1, root, SZ_2M * 3, 0));
+    g_assert_true(has_table(tlb, 1, root, SZ_2M * 5, 0x8000));
+    /* A range wider than the slot scan drops everything */
+    xvi_iotlb_flush_pages(tlb, 1, 1ULL << 40, 30);
+    g_assert_false(has_table(tlb, 1, root, SZ_2M * 5, 0));
+
+    /* Domain and global flushes drop them, with or without IOTLB entries */
+    for (i = 0; i < 3; i++) {
+        xvi_iotlb_insert_table(tlb, 7, root, SZ_2M * i, &lt);
+    }
+    insert(tlb, 7, 0x1000, 0x2000, 1);
+    xvi_iotlb_flush_domain(tlb, 9);
+    for (i = 0; i < 3; i++) {
+        g_assert_false(has_table(tlb, 7, root, SZ_2M * i, 0));
+    }
+    xvi_iotlb_insert_table(tlb, 7, root, 0, &lt);
+    xvi_iotlb_flush_all(tlb);
+    g_assert_false(has_table(tlb, 7, root, 0, 0));
+
+    /* Replaced in place: a later insert for the region wins */
+    xvi_iotlb_insert_table(tlb, 7, root, 0, &lt);
+    lt.table = 0x9000;
+    xvi_iotlb_insert_table(tlb, 7, root, 0x1000, &lt);
+    g_assert_true(has_table(tlb, 7, root, 0, 0x9000));
+
+    /* A cache of capacity 0 holds nothing */
+    xvi_iotlb_insert_table(none, 1, root, 0, &lt);
+    g_assert_false(has_table(none, 1, root, 0, 0));
+    xvi_iotlb_flush_pages(none, 1, 0, 0);
+    xvi_iotlb_flush_all(none);
+    xvi_iotlb_free(none);
+    xvi_iotlb_free(tlb);
 }
 
 int main(int argc, char **argv)
@@ -421,5 +512,6 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu/iotlb/flush-pages", test_flush_pages);
     g_test_add_func("/xen-viommu/iotlb/flush-pages-cost",
                     test_flush_pages_cost);
+    g_test_add_func("/xen-viommu/iotlb/leaf-tables", test_leaf_tables);
     return g_test_run();
 }
