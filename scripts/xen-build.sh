@@ -1,0 +1,245 @@
+#!/bin/sh
+# Build the Xen 4.17 hypervisor with xen-viommu's Xen patch series
+# (patches/xen/series) applied to Debian 12's `xen` source package.
+#
+# Usage: scripts/xen-build.sh [--test] [--test-only]
+#   (none)       build, or find in the cache, and print the image's directory
+#   --test       also build and run the host unit tests of the patched code
+#                (tools/tests/ir_table)
+#   --test-only  only those tests (needs the source, not a hypervisor build)
+#
+# Only the hypervisor is built (`make -C xen`, Debian's config: its
+# debian/xen-kconfig through olddefconfig), with ccache, $JOBS jobs.  The
+# result goes to $CACHE_DIR/xen-build/KEY/{xen,xen.gz,config,info}, KEY
+# being a hash of the source package version and of every file of the
+# series, so an unchanged series rebuilds nothing.  A source package that is
+# not Xen 4.17.x is refused.
+#
+# Environment: CACHE_DIR (~/.cache/xen-viommu), BUILD_DIR (build),
+#   JOBS (2), XEN_DSC (a Debian xen .dsc to use instead of apt's).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+CACHE_DIR=${CACHE_DIR:-$HOME/.cache/xen-viommu}
+BUILD_DIR=${BUILD_DIR:-$top/build}
+JOBS=${JOBS:-2}
+series_dir=$top/patches/xen
+src_cache=$CACHE_DIR/xen-src
+SRC_LIST=/etc/apt/sources.list.d/xen-viommu-xen.sources
+# Bump when the recipe below changes what is built
+RECIPE=1
+
+say() { echo "xen-build: $*" >&2; }
+die() { echo "xen-build: error: $*" >&2; exit 1; }
+
+mode=build
+case ${1:-} in
+"") ;;
+--test) mode=build-test ;;
+--test-only) mode="test" ;;
+*) die "unknown option $1 (see the head of $0)" ;;
+esac
+
+xen_version_ok() {
+    case $1 in
+    4.17.*) return 0 ;;
+    *) return 1 ;;
+    esac
+}
+
+for t in dpkg-source patch xz make gcc python3 sha256sum; do
+    command -v "$t" >/dev/null 2>&1 ||
+        die "$t is missing (Debian: apt-get install dpkg-dev patch xz-utils make gcc python3 coreutils)"
+done
+
+# 1. Debian's xen 4.17 source package ----------------------------------------
+# bookworm's deb-src entries, added the way install-deps.sh adds trixie's
+add_sources() {
+    [ -f "$SRC_LIST" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        die "apt knows no xen 4.17 source package; as root add deb-src entries for bookworm, bookworm-updates and bookworm-security to $SRC_LIST and run apt-get update (or rerun this script as root)"
+    fi
+    uri=http://deb.debian.org/debian
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        u=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources | head -n 1)
+        [ -n "$u" ] && uri=$u
+    fi
+    cat > "$SRC_LIST" <<SRC
+# Added by xen-viommu's scripts/xen-build.sh (Xen 4.17 source package)
+Types: deb-src
+URIs: $uri
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: ${uri%/debian}/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    say "added $SRC_LIST (bookworm deb-src); apt-get update"
+    apt-get update -q >/dev/null
+}
+
+# Versions of `xen` apt knows, newest first
+apt_versions() {
+    apt-cache showsrc xen 2>/dev/null | sed -n 's/^Version: //p' | sort -u |
+        python3 -c '
+import sys, subprocess, functools
+vs = [l.strip() for l in sys.stdin if l.strip()]
+def cmp(a, b):
+    if a == b: return 0
+    r = subprocess.run(["dpkg", "--compare-versions", a, "gt", b])
+    return -1 if r.returncode == 0 else 1
+print("\n".join(sorted(vs, key=functools.cmp_to_key(cmp))))'
+}
+
+# The .dsc to build: $XEN_DSC, else the newest 4.17.x apt knows that is
+# cached or downloads, else the newest cached one.
+find_dsc() {
+    if [ -n "${XEN_DSC:-}" ]; then
+        [ -f "$XEN_DSC" ] || die "XEN_DSC=$XEN_DSC: no such file"
+        echo "$XEN_DSC"
+        return 0
+    fi
+    mkdir -p "$src_cache"
+    vers=$(apt_versions | grep -E '^4\.17\.' || true)
+    if [ -z "$vers" ] && [ ! -f "$SRC_LIST" ]; then
+        add_sources
+        vers=$(apt_versions | grep -E '^4\.17\.' || true)
+    fi
+    # Versions whose download failed in the last day are not tried again
+    # (e.g. a mirror that has bookworm-security's binaries but not sources).
+    unavail=$src_cache/unavailable
+    [ -n "$(find "$unavail" -mmin -1440 2>/dev/null)" ] || rm -f "$unavail"
+    for v in $vers; do
+        dsc=$src_cache/xen_$v.dsc
+        if [ -f "$dsc" ]; then
+            echo "$dsc"
+            return 0
+        fi
+        grep -qxF "$v" "$unavail" 2>/dev/null && continue
+        if (cd "$src_cache" && apt-get source --download-only "xen=$v") \
+               >"$src_cache/apt-source.log" 2>&1 && [ -f "$dsc" ]; then
+            say "downloaded Debian source package xen $v into $src_cache"
+            echo "$dsc"
+            return 0
+        fi
+        why=$(sed -n 's/^ *\([0-9][0-9][0-9]  *[A-Za-z][A-Za-z ]*\).*/\1/p' "$src_cache/apt-source.log" | head -n 1)
+        say "apt-get source xen=$v failed (${why:-see $src_cache/apt-source.log}); trying an older 4.17"
+        echo "$v" >> "$unavail"
+    done
+    # shellcheck disable=SC2012 # Debian file names: no odd characters
+    dsc=$(ls "$src_cache"/xen_4.17.*.dsc 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$dsc" ] ||
+        die "no xen 4.17.x source package known to apt or cached in $src_cache"
+    echo "$dsc"
+}
+
+dsc=$(find_dsc)
+deb_ver=$(sed -n 's/^Version: //p' "$dsc" | head -n 1)
+xen_version_ok "$deb_ver" ||
+    die "Debian xen $deb_ver ($dsc): xen-viommu's Xen patches are for Xen 4.17.x"
+
+# 2. Key: source version, recipe and every file of the series ----------------
+[ -f "$series_dir/series" ] || die "no $series_dir/series"
+patches=$(grep -v '^[[:space:]]*\(#\|$\)' "$series_dir/series")
+for p in $patches; do
+    [ -f "$series_dir/$p" ] || die "patches/xen/series names $p, which is missing"
+done
+# The series order matters, so does every patch's content
+key=$( {
+    echo "recipe $RECIPE"
+    echo "source $deb_ver"
+    for p in $patches; do
+        echo "patch $p $(sha256sum < "$series_dir/$p" | cut -d' ' -f1)"
+    done
+} | sha256sum | cut -c1-16)
+out=$CACHE_DIR/xen-build/$key
+
+if [ "$mode" = build ] && [ -f "$out/xen.gz" ]; then
+    say "cached: $out (Xen $deb_ver with patches/xen, key $key)"
+    echo "$out"
+    exit 0
+fi
+
+# 3. Patched tree in $BUILD_DIR/xen/src (one path, so ccache keeps hitting) --
+tree=$BUILD_DIR/xen/src
+stamp=$tree/.xen-viommu-key
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$key" ]; then
+    say "preparing $tree: Debian xen $deb_ver + patches/xen"
+    rm -rf "$tree" "$tree.tmp"
+    mkdir -p "$BUILD_DIR/xen"
+    # Debian's own debian/patches are applied by dpkg-source
+    dpkg-source --no-check -x "$dsc" "$tree.tmp" >"$BUILD_DIR/xen/extract.log" 2>&1 ||
+        die "dpkg-source -x $dsc failed (see $BUILD_DIR/xen/extract.log)"
+    v=$(sed -n 's/^export XEN_\(VERSION\|SUBVERSION\) *= *//p' "$tree.tmp/xen/Makefile" | paste -sd.)
+    xen_version_ok "$v." ||
+        { rm -rf "$tree.tmp"; die "the source of $dsc is Xen $v; xen-viommu's Xen patches are for Xen 4.17.x"; }
+    for p in $patches; do
+        patch -d "$tree.tmp" -p1 -s --no-backup-if-mismatch -f < "$series_dir/$p" \
+            >"$BUILD_DIR/xen/patch.log" 2>&1 ||
+            { cat "$BUILD_DIR/xen/patch.log" >&2; die "patches/xen/$p does not apply to Debian xen $deb_ver"; }
+    done
+    echo "$key" > "$tree.tmp/.xen-viommu-key"
+    mv "$tree.tmp" "$tree"
+fi
+
+# 4. Host unit tests of the patched hypervisor code ---------------------------
+run_tests() {
+    # tools/Rules.mk insists on a configured tools tree; these tests need
+    # nothing from it, so a stand-in keeps Xen's ./configure out of the way.
+    [ -f "$tree/config/Tools.mk" ] ||
+        echo "# xen-viommu: tools not configured; only tools/tests are built" \
+             > "$tree/config/Tools.mk"
+    log=$BUILD_DIR/xen/unit.log
+    if make -C "$tree/tools/tests/ir_table" -s run >"$log" 2>&1; then
+        tail -n 1 "$log"
+    else
+        cat "$log" >&2
+        die "tools/tests/ir_table failed (log: $log)"
+    fi
+}
+
+if [ "$mode" = test ]; then
+    run_tests
+    exit 0
+fi
+
+# 5. The hypervisor -----------------------------------------------------------
+if [ ! -f "$out/xen.gz" ]; then
+    log=$BUILD_DIR/xen/build.log
+    cp "$tree/debian/xen-kconfig" "$tree/xen/.config"
+    cc=gcc
+    command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
+    say "building the hypervisor ($JOBS jobs, CC=$cc); log: $log"
+    start=$(date +%s)
+    # Relative paths inside the tree for ccache, whichever clone builds it
+    if ! (export CCACHE_BASEDIR="$tree" CCACHE_NOHASHDIR=1
+          make -C "$tree/xen" XEN_TARGET_ARCH=x86_64 CC="$cc" olddefconfig &&
+          make -C "$tree/xen" -j"$JOBS" XEN_TARGET_ARCH=x86_64 CC="$cc" \
+              XEN_VENDORVERSION=+viommu) >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "hypervisor build failed (log: $log)"
+    fi
+    secs=$(( $(date +%s) - start ))
+    rm -rf "$out.tmp"
+    mkdir -p "$out.tmp"
+    cp "$tree/xen/xen" "$tree/xen/xen.gz" "$out.tmp/"
+    cp "$tree/xen/.config" "$out.tmp/config"
+    {
+        echo "source: Debian xen $deb_ver"
+        echo "version: $(make -s -C "$tree/xen" XEN_VENDORVERSION=+viommu xenversion 2>/dev/null)"
+        echo "key: $key"
+        echo "built: $(date -u +%FT%TZ) in ${secs}s with $JOBS jobs"
+        echo "patches:"
+        for p in $patches; do echo "  $p"; done
+    } > "$out.tmp/info"
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+    say "built in ${secs}s: $out"
+fi
+
+[ "$mode" = build-test ] && run_tests
+echo "$out"
