@@ -579,6 +579,10 @@ def main(argv=None):
             print('not ok - %s: no such case (see --list)' % name)
             status = 1
             continue
+        if case.requires and not os.path.exists(case.requires):
+            print('ok - %s # SKIP %s is not on this host' %
+                  (name, case.requires))
+            continue
         log_path = a.log
         if a.log and len(a.case) > 1:
             log_path = os.path.join(a.log, name + '.log')
