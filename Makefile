@@ -3,8 +3,10 @@
 #   make          build QEMU (x86_64-softmmu) with xen-viommu, and the tests
 #   make run      boot the demo guest with -device xen-viommu
 #   make check    unit tests, qtests and guest tests; ends "N passed, N failed"
-#   make bench    no IOMMU vs intel-iommu vs xen-viommu on guest workloads
+#   make bench    no IOMMU vs intel-iommu vs xen-viommu: the unit's own costs
+#                 (bench-unit, a few minutes), then guest workloads
 #                 (scripts/bench.py; ~10-15 min; build/bench/results.json)
+#   make bench-unit  the unit's own costs alone (scripts/bench-unit.py)
 #   make clean    drop build products (keeps the configured tree and cache)
 #   make distclean  drop build/ entirely (the download cache stays)
 #
@@ -30,10 +32,11 @@ UNIT_TESTS := test-xen-viommu-walk test-xen-viommu-iotlb test-xen-viommu-irte \
 	test-xen-viommu-hyp test-xen-viommu-shadow
 QTESTS := xen-viommu-test xen-viommu-dma-test xen-viommu-ir-test \
 	xen-viommu-pv-iommu-test
-NINJA_TARGETS := qemu-system-x86_64 $(addprefix tests/qtest/,$(QTESTS)) \
+NINJA_TARGETS := qemu-system-x86_64 \
+	$(addprefix tests/qtest/,$(QTESTS) xen-viommu-bench) \
 	$(addprefix tests/unit/,$(UNIT_TESTS))
 
-.PHONY: all run check check-asan check-slow bench \
+.PHONY: all run check check-asan check-slow bench bench-unit \
 	clean distclean guest fuzz
 
 all: $(BUILD_DIR)/config.mk
@@ -65,7 +68,11 @@ check-slow: all guest
 	@BUILD_DIR=$(abspath $(BUILD_DIR)) sh scripts/check.sh guest-slow
 
 bench: all guest
+	/usr/bin/python3 scripts/bench-unit.py
 	/usr/bin/python3 scripts/bench.py
+
+bench-unit: all
+	/usr/bin/python3 scripts/bench-unit.py
 
 # libFuzzer + qtest generic fuzzer in build-fuzz/ (clang); FUZZ_SECONDS=1800
 fuzz:
