@@ -72,7 +72,17 @@ struct XenViommuPtDma {
     /* Deferred sync: [pending_start, pending_end] when pending */
     bool pending;
     uint64_t pending_start, pending_end;
+    /* This queue batch: syncs done, whole space synced, place decided */
+    unsigned batch_syncs;
+    bool batch_all;
+    bool batch_evaluated;
 };
+
+/*
+ * Syncs of one device in one queue batch before the next is done over the
+ * whole space, after which the batch needs no more (see xvi_ptdma_flush)
+ */
+#define XVI_PTDMA_BATCH_SYNCS   4
 
 static const char *const xvi_ptdma_place_names[] = {
     [XVI_PTDMA_DEFAULT] = "default",
@@ -362,7 +372,12 @@ void xvi_ptdma_contexts_changed(XenViommuState *s)
     XenViommuPtDma *pd;
 
     QLIST_FOREACH(pd, &s->pt_dmas, next) {
+        if (s->pv_defer && pd->batch_evaluated) {
+            /* The batch sees one state of the tables: decided already */
+            continue;
+        }
         xvi_ptdma_evaluate(pd);
+        pd->batch_evaluated = s->pv_defer;
     }
 }
 
@@ -389,14 +404,30 @@ void xvi_ptdma_iotlb_invalidate(XenViommuState *s, bool all_domains,
     }
 }
 
+/*
+ * All invalidations of one queue batch see the guest's tables as they are
+ * while the batch runs, so a device synced over the whole space in the
+ * batch needs no further sync in it.  After a few syncs of smaller ranges
+ * the next one covers the whole space: however many invalidations and
+ * waits a guest queues, one register write costs each device at most a
+ * few bounded walks (XVI_WALK_RANGE_MAX_TABLES tables each).
+ */
 void xvi_ptdma_flush(XenViommuState *s)
 {
     XenViommuPtDma *pd;
 
     QLIST_FOREACH(pd, &s->pt_dmas, next) {
-        if (pd->pending && pd->place == XVI_PTDMA_MIRROR) {
-            xvi_ptdma_sync(pd, pd->shadow, &pd->ce, pd->pending_start,
-                           pd->pending_end);
+        if (pd->pending && pd->place == XVI_PTDMA_MIRROR &&
+            !(s->pv_defer && pd->batch_all)) {
+            uint64_t start = pd->pending_start, end = pd->pending_end;
+
+            if (s->pv_defer && pd->batch_syncs >= XVI_PTDMA_BATCH_SYNCS) {
+                start = 0;
+                end = UINT64_MAX;
+            }
+            xvi_ptdma_sync(pd, pd->shadow, &pd->ce, start, end);
+            pd->batch_syncs++;
+            pd->batch_all |= !start && end == UINT64_MAX;
         }
         pd->pending = false;
     }
@@ -404,10 +435,16 @@ void xvi_ptdma_flush(XenViommuState *s)
 
 void xvi_ptdma_defer(XenViommuState *s, bool on)
 {
+    XenViommuPtDma *pd;
+
     if (!on) {
         xvi_ptdma_flush(s);
     }
     s->pv_defer = on;
+    QLIST_FOREACH(pd, &s->pt_dmas, next) {
+        pd->batch_syncs = 0;
+        pd->batch_all = pd->batch_evaluated = false;
+    }
 }
 
 bool xvi_ptdma_realize(XenViommuState *s, Error **errp)

@@ -586,6 +586,48 @@ static void test_queued(void)
     env_quit(&e);
 }
 
+/*
+ * A hostile batch: 127 page-selective invalidations, each followed by a
+ * wait, in one IQT write.  The batch sees one state of the tables, so after
+ * a few syncs the next covers the whole space and the rest need none: a
+ * handful of hypercalls instead of one per wait, and every page right.
+ */
+static void test_queued_storm(void)
+{
+    const unsigned n = 127;
+    uint64_t calls;
+    unsigned i;
+    Env e;
+
+    env_init(&e, "", false);
+    enable(&e, &e.a);
+    wr64(&e, IQA, QUEUE_GPA);
+    wr32(&e, GCMD, GCMD_TE | GCMD_QIE);
+    for (i = 0; i < n; i++) {
+        uint64_t iova = IOVA_BULK + i * 0x1000ULL;
+
+        map4k(&e, &e.a, iova, BULK_GPA + i * 0x1000ULL, PTE_RW);
+        qtest_writel(e.qts, BULK_GPA + i * 0x1000ULL, 0x5700 + i);
+        qtest_writeq(e.qts, QUEUE_GPA + 2 * i * 16,
+                     0x2 | (3 << 4) | ((uint64_t)DID << 16));
+        qtest_writeq(e.qts, QUEUE_GPA + 2 * i * 16 + 8, iova);
+        qtest_writeq(e.qts, QUEUE_GPA + (2 * i + 1) * 16,
+                     0x5 | (1 << 5) | ((uint64_t)i << 32));
+        qtest_writeq(e.qts, QUEUE_GPA + (2 * i + 1) * 16 + 8, STATUS_GPA);
+    }
+    calls = page_hypercalls(&e, false);
+    wr64(&e, IQT, (2 * n) << 4);
+    g_assert_cmphex(rd64(&e, IQH), ==, (2 * n) << 4);
+    g_assert_cmphex(qtest_readl(e.qts, STATUS_GPA), ==, n - 1);
+    g_assert_cmpuint(page_hypercalls(&e, false) - calls, <=, 5);
+    g_assert_cmpuint(STAT(&e, "pv_mappings"), ==, n);
+    for (i = 0; i < n; i++) {
+        g_assert_cmpint(pt_read(&e.a, IOVA_BULK + i * 0x1000ULL), ==,
+                        0x5700 + i);
+    }
+    env_quit(&e);
+}
+
 static void test_hypercalls(void)
 {
     hypercalls_case(true, 1, false);
@@ -604,6 +646,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/pv-iommu/reset", test_reset);
     qtest_add_func("/xen-viommu/pv-iommu/limits", test_limits);
     qtest_add_func("/xen-viommu/pv-iommu/queued", test_queued);
+    qtest_add_func("/xen-viommu/pv-iommu/queued-storm", test_queued_storm);
     qtest_add_func("/xen-viommu/pv-iommu/hypercalls", test_hypercalls);
     return g_test_run();
 }
