@@ -381,81 +381,104 @@ static bool want(Cfg cfg)
                                                "xen"));
 }
 
+/*
+ * One workload on every configuration, interleaved: run r of each before
+ * run r + 1 of any, so that a busy machine slows all of them alike.
+ */
+typedef struct Work Work;
+struct Work {
+    const char *name;
+    void (*prep)(Env *e, const Work *w);    /* untimed, once */
+    double (*run)(Env *e, const Work *w);   /* one run: ns per operation */
+    uint64_t iova, pages, pattern, size, count;
+};
+
+#define MAX_ENVS 3
+
+static void run_work(Env **es, unsigned ne, const Work *w)
+{
+    double v[MAX_ENVS][64];
+    unsigned i, r;
+
+    for (i = 0; i < ne; i++) {
+        if (w->prep) {
+            w->prep(es[i], w);
+        }
+    }
+    for (r = 0; r < runs; r++) {
+        for (i = 0; i < ne; i++) {
+            v[i][r] = w->run(es[i], w);
+        }
+    }
+    for (i = 0; i < ne; i++) {
+        report(w->name, es[i], v[i], runs);
+    }
+}
+
 /* DMA ------------------------------------------------------------------- */
 
-static void bench_dma(Env *e)
+static void dma_prep(Env *e, const Work *w)
+{
+    unsigned d;
+
+    for (d = 0; d < e->ndev; d++) {
+        lg_dma_setup(e, d, w->iova + d * w->pages * 0x1000, w->pages,
+                     w->pattern, w->size, w->count);
+        dma_run(e, d, w->count);
+    }
+}
+
+static double dma_once(Env *e, const Work *w)
+{
+    return dma_run(e, 0, w->count);
+}
+
+static void bench_dma(Env **es, unsigned ne)
 {
     static const uint64_t ws[] = { 256, 4096, 16384, 65536, 262144, 1048576 };
-    double v[64];
-    unsigned i, r, size, big;
+    unsigned i, size, big;
 
     /* IOTLB hit: one page, again and again */
     for (size = 64; size <= 4096; size *= 64) {
-        uint64_t n = scaled(size == 64 ? 400000 : 100000);
-        g_autofree char *w = g_strdup_printf("dma-hit-%uB", size);
+        g_autofree char *name = g_strdup_printf("dma-hit-%uB", size);
+        Work w = {
+            name, dma_prep, dma_once, IOVA_4K, 1, LG_SEQ, size,
+            scaled(size == 64 ? 400000 : 100000),
+        };
 
-        lg_dma_setup(e, 0, IOVA_4K, 1, LG_SEQ, size, n);
-        dma_run(e, 0, n);
-        for (r = 0; r < runs; r++) {
-            v[r] = dma_run(e, 0, n);
-        }
-        report(w, e, v, runs);
+        run_work(es, ne, &w);
     }
 
     /* Working sets, random 64-byte reads, 4 KiB and 2 MiB pages */
     for (big = 0; big < 2; big++) {
         for (i = 0; i < ARRAY_SIZE(ws); i++) {
-            uint64_t n = scaled(200000);
-            g_autofree char *w = g_strdup_printf("dma-ws-%s-%" PRIu64,
-                                                 big ? "2M" : "4K", ws[i]);
+            g_autofree char *name = g_strdup_printf("dma-ws-%s-%" PRIu64,
+                                                    big ? "2M" : "4K", ws[i]);
+            Work w = {
+                name, dma_prep, dma_once, big ? IOVA_2M : IOVA_4K, ws[i],
+                LG_RANDOM, 64, scaled(200000),
+            };
 
-            lg_dma_setup(e, 0, big ? IOVA_2M : IOVA_4K, ws[i], LG_RANDOM,
-                         64, n);
-            dma_run(e, 0, n);
-            for (r = 0; r < runs; r++) {
-                v[r] = dma_run(e, 0, n);
-            }
-            report(w, e, v, runs);
+            run_work(es, ne, &w);
         }
     }
 }
 
-/* Devices behind one unit: each its own domain, 8 pages each, in turn */
-static void bench_devices(Cfg cfg, const char *props)
+/* Rounds of short bursts, device after device: ns per access */
+static double devices_once(Env *e, const Work *w)
 {
-    static const unsigned ndevs[] = { 1, 8, 64 };
-    double v[64];
-    unsigned k, r, d;
+    unsigned round, d;
+    uint64_t ns = 0;
 
-    for (k = 0; k < ARRAY_SIZE(ndevs); k++) {
-        uint64_t n = scaled(1024);
-        g_autofree char *w = g_strdup_printf("dma-devices-%u", ndevs[k]);
-        Env e;
+    for (round = 0; round < 64 / e->ndev; round++) {
+        for (d = 0; d < e->ndev; d++) {
+            uint64_t fails;
 
-        env_start(&e, cfg, cfg_name[cfg], props, ndevs[k]);
-        for (d = 0; d < e.ndev; d++) {
-            lg_dma_setup(&e, d, IOVA_4K + d * 8 * 0x1000ULL, 8, LG_SEQ,
-                         64, n);
-            dma_run(&e, d, n);
+            ns += lg_go(e, d, OP_READ, &fails);
+            g_assert_cmpuint(fails, ==, 0);
         }
-        for (r = 0; r < runs; r++) {
-            uint64_t ns = 0;
-            unsigned round;
-
-            /* Rounds of short bursts, device after device */
-            for (round = 0; round < 64 / e.ndev; round++) {
-                for (d = 0; d < e.ndev; d++) {
-                    uint64_t fails;
-
-                    ns += lg_go(&e, d, OP_READ, &fails);
-                    g_assert_cmpuint(fails, ==, 0);
-                }
-            }
-            v[r] = (double)ns / (n * e.ndev * (64 / e.ndev));
-        }
-        report(w, &e, v, runs);
-        env_stop(&e);
     }
+    return (double)ns / (w->count * 64);
 }
 
 /* Invalidation ---------------------------------------------------------- */
@@ -573,64 +596,64 @@ static void qi_global(Env *e)
     qi_kick(e);
 }
 
-static void bench_inv(Env *e, bool queued)
+/* Invalidation workloads: w->pattern says which, w->pages what to fill */
+enum { INV_PAGE, INV_DOMAIN, INV_GLOBAL, INV_QUEUED = 4 };
+#define INV_PSI_COUNT 512
+
+static double inv_once(Env *e, const Work *w)
+{
+    unsigned kind = w->pattern & 3;
+    bool queued = w->pattern & INV_QUEUED;
+    const uint64_t cmd[] = {
+        IOTLB_IVT | IIRG_PAGE | 1ULL << 32,
+        IOTLB_IVT | IIRG_DOMAIN | 1ULL << 32,
+        IOTLB_IVT | IIRG_GLOBAL,
+    };
+    const uint64_t desc[] = {
+        desc_psi(1), 2 | (2 << 4) | (1ULL << 16), 2 | (1 << 4),
+    };
+    unsigned i;
+
+    fill(e, w->pages);
+    if (!queued) {
+        return kind == INV_PAGE ?
+            reg_inv(e, cmd[kind], true, INV_PSI_COUNT, INV_PSI_COUNT) :
+            reg_inv(e, cmd[kind], false, 1, 1);
+    }
+    if (kind != INV_PAGE) {
+        qi_put(e, desc[kind], 0);
+        return qi_kick(e);
+    }
+    {
+        g_autofree uint64_t *d = g_new(uint64_t, INV_PSI_COUNT * 2);
+
+        for (i = 0; i < INV_PSI_COUNT; i++) {
+            d[i * 2] = desc_psi(1);
+            d[i * 2 + 1] = IOVA_4K + i * 0x1000ULL;
+        }
+        qi_put_many(e, d, INV_PSI_COUNT);
+        return (double)qi_kick(e) / INV_PSI_COUNT;
+    }
+}
+
+static void bench_inv(Env **es, unsigned ne, bool queued)
 {
     static const uint64_t fills[] = { 0, 4096, 65536 };
-    const char *how = queued ? "qi" : "reg";
-    double v[64];
-    unsigned f, r;
+    static const char *const kinds[] = { "page", "domain", "global" };
+    unsigned f, k;
 
     for (f = 0; f < ARRAY_SIZE(fills); f++) {
-        const uint64_t psi = 512;
-        g_autofree char *wp = g_strdup_printf("inv-page-%s-%" PRIu64, how,
-                                              fills[f]);
-        g_autofree char *wd = g_strdup_printf("inv-domain-%s-%" PRIu64, how,
-                                              fills[f]);
-        g_autofree char *wg = g_strdup_printf("inv-global-%s-%" PRIu64, how,
-                                              fills[f]);
+        for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+            g_autofree char *name =
+                g_strdup_printf("inv-%s-%s-%" PRIu64, kinds[k],
+                                queued ? "qi" : "reg", fills[f]);
+            Work w = {
+                name, NULL, inv_once, 0, fills[f],
+                k | (queued ? INV_QUEUED : 0),
+            };
 
-        /* Page-selective: 512 pages of the filled range, ns each */
-        for (r = 0; r < runs; r++) {
-            fill(e, fills[f]);
-            if (!queued) {
-                v[r] = reg_inv(e, IOTLB_IVT | IIRG_PAGE | 1ULL << 32, true,
-                               psi, psi);
-            } else {
-                g_autofree uint64_t *d = g_new(uint64_t, psi * 2);
-                unsigned i;
-
-                for (i = 0; i < psi; i++) {
-                    d[i * 2] = desc_psi(1);
-                    d[i * 2 + 1] = IOVA_4K + i * 0x1000ULL;
-                }
-                qi_put_many(e, d, psi);
-                v[r] = (double)qi_kick(e) / psi;
-            }
+            run_work(es, ne, &w);
         }
-        report(wp, e, v, runs);
-
-        /* Domain-selective and global: one each, on a full cache */
-        for (r = 0; r < runs; r++) {
-            fill(e, fills[f]);
-            if (!queued) {
-                v[r] = reg_inv(e, IOTLB_IVT | IIRG_DOMAIN | 1ULL << 32,
-                               false, 1, 1);
-            } else {
-                qi_put(e, 2 | (2 << 4) | (1ULL << 16), 0);
-                v[r] = qi_kick(e);
-            }
-        }
-        report(wd, e, v, runs);
-        for (r = 0; r < runs; r++) {
-            fill(e, fills[f]);
-            if (!queued) {
-                v[r] = reg_inv(e, IOTLB_IVT | IIRG_GLOBAL, false, 1, 1);
-            } else {
-                qi_put(e, 2 | (1 << 4), 0);
-                v[r] = qi_kick(e);
-            }
-        }
-        report(wg, e, v, runs);
     }
 }
 
@@ -640,12 +663,11 @@ static void bench_inv(Env *e, bool queued)
  * 1 interrupt entry, 1 wait with status write), on a 4096-entry cache.
  * Reported as descriptors per second.
  */
-static void bench_qi_mixed(Env *e)
+static double qi_mixed_once(Env *e, const Work *w)
 {
     const unsigned n = 4096;
     g_autofree uint64_t *d = g_new(uint64_t, n * 2);
-    double v[64];
-    unsigned i, r;
+    unsigned i;
 
     for (i = 0; i < n; i++) {
         uint64_t lo, hi = 0;
@@ -668,12 +690,9 @@ static void bench_qi_mixed(Env *e)
         d[i * 2] = lo;
         d[i * 2 + 1] = hi;
     }
-    for (r = 0; r < runs; r++) {
-        fill(e, 4096);
-        qi_put_many(e, d, n);
-        v[r] = n * 1e9 / qi_kick(e);
-    }
-    report("qi-mixed-desc-per-s", e, v, runs);
+    fill(e, 4096);
+    qi_put_many(e, d, n);
+    return n * 1e9 / qi_kick(e);
 }
 
 /* Interrupts ------------------------------------------------------------ */
@@ -738,45 +757,63 @@ static void ioapic_rte(Env *e, unsigned pin, uint64_t rte)
     qtest_writel(e->qts, 0xfec00010, rte >> 32);
 }
 
-static void bench_irq(Env *e)
-{
-    /* q35 routes INTA# of slot S to PIRQ E-H: GSI 20 + S % 4 */
-    const unsigned pin = 20 + LG_SLOT % 4;
-    uint64_t n = scaled(100000);
-    double v[64];
-    unsigned r;
+/* q35 routes INTA# of slot S to PIRQ E-H: GSI 20 + S % 4 */
+#define LG_GSI (20 + LG_SLOT % 4)
 
-    if (e->cfg != CFG_NONE) {
+static void msi_prep(Env *e, const Work *w)
+{
+    if (e->cfg != CFG_NONE && !(e->gcmd & GCMD_IRE)) {
         ir_enable(e);
     }
     g_assert_false(lapic0_irr_has(e, VECTOR));
-    msi_run(e, 1, n);
+    msi_run(e, 1, w->count);
     g_assert_true(lapic0_irr_has(e, VECTOR));
-    for (r = 0; r < runs; r++) {
-        v[r] = msi_run(e, 1, n);
-    }
-    report("msi-hit", e, v, runs);
+}
 
-    /* Each of 4096 entries once, right after a global IEC invalidation */
-    for (r = 0; r < runs; r++) {
-        if (e->cfg != CFG_NONE) {
-            iec_flush(e);
-        }
-        v[r] = msi_run(e, e->cfg == CFG_NONE ? 1 : IRT_ENTRIES, IRT_ENTRIES);
-    }
-    report("msi-miss", e, v, runs);
+static double msi_hit_once(Env *e, const Work *w)
+{
+    return msi_run(e, 1, w->count);
+}
 
-    /* Edge-triggered, to APIC ID 0; remappable entry 4096 behind a unit */
-    ioapic_rte(e, pin, e->cfg == CFG_NONE ? VECTOR + 1 :
+/* Each of 4096 entries once, right after a global IEC invalidation */
+static double msi_miss_once(Env *e, const Work *w)
+{
+    if (e->cfg == CFG_NONE) {
+        return msi_run(e, 1, IRT_ENTRIES);
+    }
+    iec_flush(e);
+    return msi_run(e, IRT_ENTRIES, IRT_ENTRIES);
+}
+
+/* Edge-triggered, to APIC ID 0; remappable entry 4096 behind a unit */
+static void intx_prep(Env *e, const Work *w)
+{
+    ioapic_rte(e, LG_GSI, e->cfg == CFG_NONE ? VECTOR + 1 :
                (VECTOR + 1) | 1ULL << 48 | (uint64_t)IOAPIC_IRTE << 49);
-    lg_set(e, 0, LG_COUNT, n);
+    lg_set(e, 0, LG_COUNT, w->count);
     g_assert_false(lapic0_irr_has(e, VECTOR + 1));
     lg_go(e, 0, OP_INTX, NULL);
     g_assert_true(lapic0_irr_has(e, VECTOR + 1));
-    for (r = 0; r < runs; r++) {
-        v[r] = (double)lg_go(e, 0, OP_INTX, NULL) / n;
-    }
-    report("ioapic-intx", e, v, runs);
+}
+
+static double intx_once(Env *e, const Work *w)
+{
+    return (double)lg_go(e, 0, OP_INTX, NULL) / w->count;
+}
+
+static void bench_irq(Env **es, unsigned ne)
+{
+    const Work msi_hit = {
+        "msi-hit", msi_prep, msi_hit_once, .count = scaled(100000),
+    };
+    const Work msi_miss = { "msi-miss", NULL, msi_miss_once };
+    const Work intx = {
+        "ioapic-intx", intx_prep, intx_once, .count = scaled(100000),
+    };
+
+    run_work(es, ne, &msi_hit);
+    run_work(es, ne, &msi_miss);
+    run_work(es, ne, &intx);
 }
 
 /* Memory ---------------------------------------------------------------- */
@@ -807,7 +844,8 @@ static void bench_memory(Env *e, uint64_t pages)
     inv_global_reg(e);
     before = rss_kib(e);
     fill(e, pages);
-    v[0] = (rss_kib(e) - before) * 1024.0 / pages;
+    /* Signed: the allocator may hand back memory it had already */
+    v[0] = ((double)rss_kib(e) - before) * 1024.0 / pages;
     report("mem-bytes-per-entry", e, v, 1);
 }
 
@@ -884,37 +922,64 @@ static void bench_hypercalls(void)
 
 /* Tests ----------------------------------------------------------------- */
 
-static void test_units(void)
+/* The configurations asked for, started; returns how many */
+static unsigned envs_start(Env *envs, Env **es, unsigned ndev)
 {
-    unsigned c;
-
-    for (c = 0; c < ARRAY_SIZE(configs); c++) {
-        Env e;
-
-        if (!want(configs[c].cfg)) {
-            continue;
-        }
-        env_start(&e, configs[c].cfg, cfg_name[configs[c].cfg],
-                  configs[c].props, 1);
-        bench_dma(&e);
-        if (configs[c].cfg != CFG_NONE) {
-            bench_inv(&e, false);
-            qi_enable(&e);
-            bench_inv(&e, true);
-            bench_qi_mixed(&e);
-        }
-        bench_irq(&e);
-        env_stop(&e);
-    }
-}
-
-static void test_devices(void)
-{
-    unsigned c;
+    unsigned c, ne = 0;
 
     for (c = 0; c < ARRAY_SIZE(configs); c++) {
         if (want(configs[c].cfg)) {
-            bench_devices(configs[c].cfg, configs[c].props);
+            env_start(&envs[ne], configs[c].cfg, cfg_name[configs[c].cfg],
+                      configs[c].props, ndev);
+            es[ne] = &envs[ne];
+            ne++;
+        }
+    }
+    return ne;
+}
+
+static void test_units(void)
+{
+    Env envs[MAX_ENVS], *es[MAX_ENVS], *units[MAX_ENVS];
+    unsigned ne = envs_start(envs, es, 1), nu = 0, i;
+    Work mixed = { "qi-mixed-desc-per-s", NULL, qi_mixed_once };
+
+    for (i = 0; i < ne; i++) {
+        if (es[i]->cfg != CFG_NONE) {
+            units[nu++] = es[i];
+        }
+    }
+    bench_dma(es, ne);
+    bench_inv(units, nu, false);
+    for (i = 0; i < nu; i++) {
+        qi_enable(units[i]);
+    }
+    bench_inv(units, nu, true);
+    run_work(units, nu, &mixed);
+    bench_irq(es, ne);
+    for (i = 0; i < ne; i++) {
+        env_stop(es[i]);
+    }
+}
+
+/* Devices behind one unit: each its own domain, 8 pages each, in turn */
+static void test_devices(void)
+{
+    static const unsigned ndevs[] = { 1, 8, 64 };
+    unsigned k, i;
+
+    for (k = 0; k < ARRAY_SIZE(ndevs); k++) {
+        Env envs[MAX_ENVS], *es[MAX_ENVS];
+        unsigned ne = envs_start(envs, es, ndevs[k]);
+        g_autofree char *name = g_strdup_printf("dma-devices-%u", ndevs[k]);
+        Work w = {
+            name, dma_prep, devices_once, IOVA_4K, 8, LG_SEQ, 64,
+            scaled(1024),
+        };
+
+        run_work(es, ne, &w);
+        for (i = 0; i < ne; i++) {
+            env_stop(es[i]);
         }
     }
 }
