@@ -227,71 +227,165 @@ static int intr_clip(XviTranslation *t, uint64_t iova)
     return intr_overlap(t->gpa, t->mask) ? XVI_FR_INTR_ADDR : XVI_FR_NONE;
 }
 
+int xvi_walk_levels(const XviWalkFormat *fmt, const XviWalkReq *req,
+                    XviTranslation *out)
+{
+    uint64_t addrs[XVI_WALK_MAX_LEVELS], ptes[XVI_WALK_MAX_LEVELS];
+    uint64_t table = req->table & XVI_PAGE_MASK;
+    uint8_t perm = XVI_PERM_READ | XVI_PERM_WRITE | XVI_PERM_USER;
+    unsigned level, n = 0;
+
+    if (req->levels < 3 || req->levels > XVI_WALK_MAX_LEVELS) {
+        return fmt->fr_root_read;
+    }
+    /*
+     * One entry per level: at most five reads, whatever the tables hold.
+     * Level 1 entries are always leaves, so the loop ends there.
+     */
+    for (level = req->levels;; level--) {
+        unsigned idx = (req->iova >> level_shift(level)) & (XVI_ENTRIES - 1);
+        uint64_t addr = table + idx * sizeof(uint64_t), pte;
+        XviPte e = { 0 };
+        int fault;
+
+        if (!req->read(req->opaque, addr, &pte, sizeof(pte))) {
+            /* The table the context or PASID entry names is its fault */
+            return level == req->levels ? fmt->fr_root_read :
+                                          fmt->fr_table_read;
+        }
+        pte = le64_to_cpu(pte);
+        fault = fmt->decode(req, pte, level, &e);
+        if (fault) {
+            return fault;
+        }
+        if (level == 1) {
+            e.leaf = true;
+        }
+        addrs[n] = addr;
+        ptes[n++] = pte;
+        perm &= e.perm;
+        if (e.leaf) {
+            uint64_t mask = MAKE_64BIT_MASK(0, level_shift(level));
+
+            out->iova = req->iova & ~mask;
+            out->gpa = e.addr & ~mask;
+            out->mask = mask;
+            out->perm = perm;
+            out->level = level;
+            fault = fmt->check(req, perm);
+            if (!fault && intr_overlap(out->gpa, mask) &&
+                intr_clip(out, req->iova)) {
+                return fmt->fr_intr;
+            }
+            if (!fault && fmt->done) {
+                fault = fmt->done(req, addrs, ptes, n, out);
+            }
+            return fault;
+        }
+        table = e.addr;
+    }
+}
+
+/* Second-level format ------------------------------------------------------ */
+
+static int sl_decode(const XviWalkReq *req, uint64_t pte, unsigned level,
+                     XviPte *out, int fr_np_read, int fr_np_write, int fr_rsvd)
+{
+    bool leaf;
+
+    if (!(pte & (XVI_SL_R | XVI_SL_W))) {
+        return req->access & XVI_PERM_WRITE ? fr_np_write : fr_np_read;
+    }
+    if (!sl_entry_ok(req->cfg, pte, level, &leaf)) {
+        return fr_rsvd;
+    }
+    out->addr = pte & addr_field_mask(req->cfg);
+    out->perm = sl_perm(pte);
+    out->leaf = leaf;
+    return XVI_FR_NONE;
+}
+
+static int sl_legacy_decode(const XviWalkReq *req, uint64_t pte,
+                            unsigned level, XviPte *out)
+{
+    /* Not-present entries fault as the access they deny */
+    return sl_decode(req, pte, level, out, XVI_FR_READ, XVI_FR_WRITE,
+                     XVI_FR_PTE_RSVD);
+}
+
+static int sl_sm_decode(const XviWalkReq *req, uint64_t pte, unsigned level,
+                        XviPte *out)
+{
+    return sl_decode(req, pte, level, out, XVI_FR_SL_SM_NP, XVI_FR_SL_SM_NP,
+                     XVI_FR_SL_SM_RSVD);
+}
+
+static int sl_legacy_check(const XviWalkReq *req, uint8_t perm)
+{
+    return perm_fault(req->access, perm);
+}
+
+static int sl_sm_check(const XviWalkReq *req, uint8_t perm)
+{
+    switch (perm_fault(req->access, perm)) {
+    case XVI_FR_WRITE:
+        return XVI_FR_SM_WRITE;
+    case XVI_FR_READ:
+        return XVI_FR_SM_READ;
+    default:
+        return XVI_FR_NONE;
+    }
+}
+
+static const XviWalkFormat sl_legacy_format = {
+    .decode = sl_legacy_decode,
+    .check = sl_legacy_check,
+    .fr_root_read = XVI_FR_CTX_INVALID,
+    .fr_table_read = XVI_FR_PT_ACCESS,
+    .fr_intr = XVI_FR_INTR_ADDR,
+};
+
+static const XviWalkFormat sl_sm_format = {
+    .decode = sl_sm_decode,
+    .check = sl_sm_check,
+    .fr_root_read = XVI_FR_SL_SM_ROOT,
+    .fr_table_read = XVI_FR_SL_SM_ACCESS,
+    .fr_intr = XVI_FR_SM_INTR_ADDR,
+};
+
 int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
                 const XviContextEntry *ce, uint64_t iova, unsigned access,
                 XviTranslation *out)
 {
-    uint64_t table = ce->slptptr & XVI_PAGE_MASK;
-    uint8_t perm = XVI_PERM_READ | XVI_PERM_WRITE;
-    uint64_t pte, mask;
-    unsigned level;
+    XviWalkReq req = {
+        .cfg = cfg,
+        .read = read,
+        .opaque = opaque,
+        .table = ce->slptptr,
+        .levels = ce->levels,
+        .iova = iova,
+        .access = access & (XVI_PERM_READ | XVI_PERM_WRITE),
+    };
 
     if (ce->tt == XVI_TT_PASS_THROUGH) {
         if (beyond_width(iova, cfg->mgaw)) {
-            return XVI_FR_ADDR_BEYOND_AW;
+            return ce->sm ? XVI_FR_SM_BEYOND_AW : XVI_FR_ADDR_BEYOND_AW;
         }
         out->iova = out->gpa = iova & XVI_PAGE_MASK;
         out->mask = ~XVI_PAGE_MASK;
-        out->perm = perm;
+        out->perm = XVI_PERM_READ | XVI_PERM_WRITE;
         out->level = 1;
         return XVI_FR_NONE;
     }
     if (ce->tt != XVI_TT_MULTI_LEVEL || ce->levels < 3 ||
         ce->levels > XVI_MAX_LEVELS) {
-        return XVI_FR_CTX_INVALID;
+        return ce->sm ? XVI_FR_SM_PE_INVALID : XVI_FR_CTX_INVALID;
     }
     if (beyond_width(iova, xvi_context_aw(cfg, ce))) {
-        return XVI_FR_ADDR_BEYOND_AW;
+        return ce->sm ? XVI_FR_SM_BEYOND_AW : XVI_FR_ADDR_BEYOND_AW;
     }
-
-    /*
-     * One entry per level: at most five reads, whatever the tables hold.
-     * Level 1 entries are always leaves, so the loop ends there.
-     */
-    for (level = ce->levels;; level--) {
-        unsigned idx = (iova >> level_shift(level)) & (XVI_ENTRIES - 1);
-        bool leaf;
-
-        if (!read(opaque, table + idx * sizeof(pte), &pte, sizeof(pte))) {
-            /* The table SLPTPTR names is the context entry's fault */
-            return level == ce->levels ? XVI_FR_CTX_INVALID :
-                                         XVI_FR_PT_ACCESS;
-        }
-        pte = le64_to_cpu(pte);
-        if (!(pte & (XVI_SL_R | XVI_SL_W))) {
-            return access & XVI_PERM_WRITE ? XVI_FR_WRITE : XVI_FR_READ;
-        }
-        if (!sl_entry_ok(cfg, pte, level, &leaf)) {
-            return XVI_FR_PTE_RSVD;
-        }
-        perm &= sl_perm(pte);
-        if (leaf) {
-            int fault;
-
-            mask = MAKE_64BIT_MASK(0, level_shift(level));
-            out->iova = iova & ~mask;
-            out->gpa = pte & addr_field_mask(cfg) & ~mask;
-            out->mask = mask;
-            out->perm = perm;
-            out->level = level;
-            fault = perm_fault(access, perm);
-            if (!fault && intr_overlap(out->gpa, mask)) {
-                fault = intr_clip(out, iova);
-            }
-            return fault;
-        }
-        table = pte & addr_field_mask(cfg);
-    }
+    return xvi_walk_levels(ce->sm ? &sl_sm_format : &sl_legacy_format, &req,
+                           out);
 }
 
 typedef struct RangeWalk {

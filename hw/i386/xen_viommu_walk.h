@@ -16,6 +16,9 @@
 
 /* Read guest-physical memory; false when the access fails (unbacked/MMIO). */
 typedef bool XviReadFn(void *opaque, uint64_t addr, void *buf, size_t len);
+/* Write guest-physical memory (A/D updates); false when it fails. */
+typedef bool XviWriteFn(void *opaque, uint64_t addr, const void *buf,
+                        size_t len);
 
 /* VT-d DMA-remapping fault reasons (spec Appendix A, legacy mode) */
 enum {
@@ -35,6 +38,42 @@ enum {
     XVI_FR_PTE_RSVD = 0xc,       /* reserved bit set in a paging entry */
     XVI_FR_TT_BLOCKED = 0xd,     /* translation type not allowed */
     XVI_FR_INTR_ADDR = 0xe,      /* output address in the interrupt range */
+
+    /* Scalable mode (RTADDR.TTM = 01b) */
+    XVI_FR_SM_RTADDR = 0x30,     /* RTADDR.TTM is a reserved value */
+    XVI_FR_SM_ROOT_ACCESS = 0x38,
+    XVI_FR_SM_ROOT_NP = 0x39,    /* LP or UP clear */
+    XVI_FR_SM_ROOT_RSVD = 0x3a,
+    XVI_FR_SM_CTX_ACCESS = 0x40,
+    XVI_FR_SM_CTX_NP = 0x41,
+    XVI_FR_SM_CTX_RSVD = 0x42,
+    XVI_FR_SM_CTX_INVALID = 0x43,
+    XVI_FR_SM_PASID_DISABLED = 0x45, /* request with PASID, PASIDE clear */
+    XVI_FR_SM_PASID_RANGE = 0x46,    /* PASID beyond the directory (PDTS) */
+    XVI_FR_SM_RID_PASID = 0x48,      /* RID_PASID beyond the directory */
+    XVI_FR_SM_PDE_ACCESS = 0x50,
+    XVI_FR_SM_PDE_NP = 0x51,
+    XVI_FR_SM_PDE_RSVD = 0x52,
+    XVI_FR_SM_PE_ACCESS = 0x58,
+    XVI_FR_SM_PE_NP = 0x59,
+    XVI_FR_SM_PE_RSVD = 0x5a,
+    XVI_FR_SM_PE_INVALID = 0x5b,     /* PGTT, AW or FLPM not supported */
+    XVI_FR_SM_PE_SRE = 0x5d,         /* supervisor request, SRE clear */
+    XVI_FR_FL_ACCESS = 0x70,         /* a first-level table unreadable */
+    XVI_FR_FL_NP = 0x71,
+    XVI_FR_FL_RSVD = 0x72,
+    XVI_FR_FL_ROOT = 0x73,           /* the FLPTPTR table unreadable */
+    XVI_FR_SL_SM_ACCESS = 0x78,      /* a second-level table unreadable */
+    XVI_FR_SL_SM_NP = 0x79,          /* second-level entry R = W = 0 */
+    XVI_FR_SL_SM_RSVD = 0x7a,
+    XVI_FR_SL_SM_ROOT = 0x7b,        /* the SLPTPTR table unreadable */
+    XVI_FR_SM_CANONICAL = 0x80,      /* first-level input not canonical */
+    XVI_FR_SM_USER = 0x81,           /* user request, U/S clear */
+    XVI_FR_SM_BEYOND_AW = 0x83,      /* input above the address width */
+    XVI_FR_SM_WRITE = 0x85,
+    XVI_FR_SM_READ = 0x86,
+    XVI_FR_SM_INTR_ADDR = 0x87,
+    XVI_FR_FL_AD_UPDATE = 0x91,      /* setting A/D in an entry failed */
 };
 
 /*
@@ -45,6 +84,8 @@ enum {
 #define XVI_INTR_ADDR_LAST  0xfeefffffULL
 #define XVI_PERM_READ  1
 #define XVI_PERM_WRITE 2
+/* First-level: U/S set at every level (a user request may use it) */
+#define XVI_PERM_USER  4
 
 /* Context-entry translation types (legacy mode) */
 #define XVI_TT_MULTI_LEVEL 0
@@ -64,6 +105,7 @@ typedef struct XviContextEntry {
     uint8_t levels;       /* 3, 4 or 5 (from AW); 0 if AW is unusable */
     uint16_t did;
     bool fpd;             /* fault processing disable */
+    bool sm;              /* scalable mode: its fault reasons */
     uint64_t slptptr;     /* page-aligned second-level table root */
 } XviContextEntry;
 
@@ -87,6 +129,59 @@ typedef struct XviTranslation {
 } XviTranslation;
 
 /*
+ * The level loop shared by the table formats (second-level here,
+ * first-level in xen_viommu_pasid.c): index, read and decode one entry per
+ * level, AND the permissions, stop at a leaf.  A format says how its
+ * entries decode, which access its permissions allow and which fault
+ * reasons it reports.
+ */
+typedef struct XviWalkReq {
+    const XviWalkConfig *cfg;
+    XviReadFn *read;
+    XviWriteFn *write;    /* A/D updates; NULL for formats without them */
+    void *opaque;
+    uint64_t table;       /* page-aligned top table */
+    unsigned levels;      /* 3..5 */
+    uint64_t iova;
+    unsigned access;      /* XVI_PERM_READ/WRITE; XVI_PERM_USER: user */
+    bool wpe;             /* first-level: supervisor writes honour R/W */
+} XviWalkReq;
+
+typedef struct XviPte {
+    uint64_t addr;        /* next table, or the leaf's page frame */
+    uint8_t perm;         /* XVI_PERM_* this entry allows */
+    bool leaf;
+} XviPte;
+
+#define XVI_WALK_MAX_LEVELS 5
+
+typedef struct XviWalkFormat {
+    /* Decode @pte at @level: XVI_FR_NONE, or not present / reserved */
+    int (*decode)(const XviWalkReq *req, uint64_t pte, unsigned level,
+                  XviPte *out);
+    /* The fault of permissions @perm for the request, or XVI_FR_NONE */
+    int (*check)(const XviWalkReq *req, uint8_t perm);
+    /*
+     * Optional, after a successful translation: @n entries from the top
+     * (address, value) of the path, e.g. for A/D updates.  May fault and
+     * may narrow @t->perm.
+     */
+    int (*done)(const XviWalkReq *req, const uint64_t *addr,
+                const uint64_t *pte, unsigned n, XviTranslation *t);
+    uint8_t fr_root_read;   /* the top table is unreadable */
+    uint8_t fr_table_read;  /* a lower table is unreadable */
+    uint8_t fr_intr;        /* output in the interrupt address range */
+} XviWalkFormat;
+
+/*
+ * Walk @req with @fmt.  On a permission fault @out is filled (as for
+ * xvi_sl_walk); otherwise it is filled only on success.  At most
+ * @req->levels reads.
+ */
+int xvi_walk_levels(const XviWalkFormat *fmt, const XviWalkReq *req,
+                    XviTranslation *out);
+
+/*
  * Walk the second-level tables of @ce for @iova. @access is the XVI_PERM_*
  * needed. On success fills @out and returns XVI_FR_NONE. If the translation
  * exists but lacks the needed permission, fills @out and returns
@@ -96,6 +191,10 @@ typedef struct XviTranslation {
  * XVI_FR_INTR_ADDR; a superpage that overlaps the range only in part is
  * reported as the 4 KiB page @iova falls in, so that no cached or notified
  * entry ever covers the range.
+ *
+ * With @ce->sm the scalable-mode fault reasons are reported instead:
+ * XVI_FR_SL_SM_* for the tables, XVI_FR_SM_READ/WRITE, _BEYOND_AW and
+ * _INTR_ADDR.
  *
  * For a pass-through context (tt == 2) no table is read: the result is the
  * identity 4 KiB page with read/write permission, or XVI_FR_ADDR_BEYOND_AW

@@ -443,6 +443,60 @@ static void test_walk_not_present(void)
     mem_fini(&m);
 }
 
+/* The same walk in scalable mode reports the scalable-mode reasons */
+static void test_walk_sm_faults(void)
+{
+    XviTranslation t;
+    XviContextEntry ce;
+    uint64_t root, e;
+    Mem m;
+
+    mem_init(&m);
+    root = alloc_page(&m);
+    ce = ml_ctx(root, 4);
+    ce.sm = true;
+    map(&m, root, 4, 0x1000, 0x11000, 1, PTE_R);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x1000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_NONE);
+    g_assert_cmphex(t.gpa, ==, 0x11000);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x1000, XVI_PERM_WRITE, &t), ==,
+                    XVI_FR_SM_WRITE);
+    map(&m, root, 4, 0x2000, 0x12000, 1, PTE_W);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x2000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_SM_READ);
+    /* Not present, for reads and writes alike */
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x3000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_SL_SM_NP);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x3000, XVI_PERM_WRITE, &t), ==,
+                    XVI_FR_SL_SM_NP);
+    /* Reserved bit 11 (SNP) in the leaf */
+    e = map(&m, root, 4, 0x4000, 0x14000, 1, PTE_RW | BIT_ULL(11));
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x4000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_SL_SM_RSVD);
+    /* Lower table unreadable, then the SLPTPTR table itself */
+    put64(&m, e, PTE_RW);
+    put64(&m, slot(root, 4, 0), OUTSIDE | PTE_RW);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x4000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_SL_SM_ACCESS);
+    ce.slptptr = OUTSIDE;
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x4000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_SL_SM_ROOT);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 1ULL << 48, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_BEYOND_AW);
+
+    /* Output into the interrupt range */
+    ce.slptptr = root = alloc_page(&m);
+    map(&m, root, 4, 0x5000, 0xfee00000ULL, 1, PTE_RW);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 0x5000, XVI_PERM_READ, &t), ==,
+                    XVI_FR_SM_INTR_ADDR);
+
+    /* Pass-through beyond the width */
+    ce.tt = XVI_TT_PASS_THROUGH;
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, 1ULL << 57, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_BEYOND_AW);
+    mem_fini(&m);
+}
+
 static void test_walk_beyond_aw(void)
 {
     XviWalkConfig cfg = cfg_all;
@@ -820,6 +874,7 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu/walk/perm", test_walk_perm);
     g_test_add_func("/xen-viommu/walk/not-present", test_walk_not_present);
     g_test_add_func("/xen-viommu/walk/beyond-aw", test_walk_beyond_aw);
+    g_test_add_func("/xen-viommu/walk/sm-faults", test_walk_sm_faults);
     g_test_add_func("/xen-viommu/walk/pass-through", test_walk_pass_through);
     g_test_add_func("/xen-viommu/walk/access-fail", test_walk_access_fail);
     g_test_add_func("/xen-viommu/walk/self-reference",
