@@ -27,6 +27,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
 #include "qemu/queue.h"
+#include "qemu/atomic.h"
 #include "xen_viommu_iotlb.h"
 
 #define XVI_IOTLB_LEVELS 3      /* 4 KiB, 2 MiB, 1 GiB */
@@ -83,6 +84,7 @@ struct XviIotlb {
     XviTableSlot *tables;       /* leaf-table cache, nr_tables slots */
     unsigned nr_tables;         /* a power of two, or 0 */
     uint32_t table_gen;
+    uint32_t gen;               /* xvi_iotlb_gen() */
 };
 
 static unsigned level_shift(unsigned level)
@@ -156,6 +158,19 @@ static bool drop_entry(XviIotlb *tlb, XviIotlbEntry *e)
         return true;
     }
     return false;
+}
+
+/* Every flush: copies of translations taken before it are stale */
+static void bump_gen(XviIotlb *tlb)
+{
+    uint32_t g = tlb->gen + 1;
+
+    qatomic_store_release(&tlb->gen, g ? g : 1);
+}
+
+uint32_t xvi_iotlb_gen(XviIotlb *tlb)
+{
+    return qatomic_load_acquire(&tlb->gen);
 }
 
 static XviTableSlot *table_slot(XviIotlb *tlb, uint16_t did, uint64_t region)
@@ -245,6 +260,7 @@ XviIotlb *xvi_iotlb_new(unsigned capacity)
         tlb->tables = g_new0(XviTableSlot, tlb->nr_tables);
     }
     tlb->table_gen = 1;
+    tlb->gen = 1;
     /* calloc: pages of the pool are only backed once entries are used */
     tlb->pool = g_new0(XviIotlbEntry, capacity);
     tlb->hash_bits = MAX(ctz64(pow2ceil(MAX(capacity, 16))), 4);
@@ -354,6 +370,7 @@ void xvi_iotlb_flush_all(XviIotlb *tlb)
 {
     XviIotlbEntry *e, *next;
 
+    bump_gen(tlb);
     tables_flush_all(tlb);
     /* O(entries): every bucket holding one is emptied as a whole */
     QTAILQ_FOREACH_SAFE(e, &tlb->lru, lru, next) {
@@ -373,6 +390,7 @@ void xvi_iotlb_flush_domain(XviIotlb *tlb, uint16_t did)
     XviIotlbDomain *dom = find_domain(tlb, did);
     XviIotlbEntry *e, *next;
 
+    bump_gen(tlb);
     tables_flush_all(tlb);
     if (!dom) {
         return;
@@ -393,6 +411,7 @@ void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
     uint64_t first, last, probes = 0;
     unsigned level;
 
+    bump_gen(tlb);
     if (am >= 52) {
         first = 0;
         last = UINT64_MAX;
@@ -447,6 +466,15 @@ void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
                 break;
             }
         }
+    }
+}
+
+void xvi_iotlb_foreach(XviIotlb *tlb, XviIotlbVisitFn *fn, void *opaque)
+{
+    XviIotlbEntry *e;
+
+    QTAILQ_FOREACH(e, &tlb->lru, lru) {
+        fn(opaque, e->key.did, &e->t);
     }
 }
 

@@ -76,6 +76,21 @@ bool xvi_iotlb_lookup_table(XviIotlb *tlb, uint16_t did, uint64_t root,
 void xvi_iotlb_insert_table(XviIotlb *tlb, uint16_t did, uint64_t root,
                             uint64_t iova, const XviLeafTable *lt);
 
+/*
+ * Call @fn for every cached translation, least recently used first, without
+ * touching the LRU order or the statistics (for checkers such as x-oracle).
+ */
+typedef void XviIotlbVisitFn(void *opaque, uint16_t did,
+                             const XviTranslation *t);
+void xvi_iotlb_foreach(XviIotlb *tlb, XviIotlbVisitFn *fn, void *opaque);
+
+/*
+ * Bumped (never to 0) by every flush call, whatever it found: a copy of a
+ * translation taken at generation g is still valid while this is g.  The
+ * one function that may be called without the caller's serialisation.
+ */
+uint32_t xvi_iotlb_gen(XviIotlb *tlb);
+
 unsigned xvi_iotlb_count(XviIotlb *tlb);
 unsigned xvi_iotlb_capacity(XviIotlb *tlb);
 void xvi_iotlb_get_stats(XviIotlb *tlb, XviIotlbStats *st);

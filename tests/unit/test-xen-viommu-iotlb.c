@@ -501,6 +501,27 @@ static void test_leaf_tables(void)
     xvi_iotlb_free(tlb);
 }
 
+/* The generation moves with every flush, found something or not */
+static void test_gen(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(16);
+    uint32_t g = xvi_iotlb_gen(tlb);
+
+    g_assert_cmpuint(g, !=, 0);
+    insert(tlb, 1, 0x1000, 0x2000, 1);
+    g_assert_true(has(tlb, 1, 0x1000));
+    g_assert_cmpuint(xvi_iotlb_gen(tlb), ==, g);
+    xvi_iotlb_flush_pages(tlb, 9, 0x1000, 0);
+    g_assert_cmpuint(xvi_iotlb_gen(tlb), !=, g);
+    g = xvi_iotlb_gen(tlb);
+    xvi_iotlb_flush_domain(tlb, 9);
+    g_assert_cmpuint(xvi_iotlb_gen(tlb), !=, g);
+    g = xvi_iotlb_gen(tlb);
+    xvi_iotlb_flush_all(tlb);
+    g_assert_cmpuint(xvi_iotlb_gen(tlb), !=, g);
+    xvi_iotlb_free(tlb);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -513,5 +534,6 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu/iotlb/flush-pages-cost",
                     test_flush_pages_cost);
     g_test_add_func("/xen-viommu/iotlb/leaf-tables", test_leaf_tables);
+    g_test_add_func("/xen-viommu/iotlb/gen", test_gen);
     return g_test_run();
 }
