@@ -703,6 +703,7 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_STRING("dmar-file", XenViommuState, dmar_file),
     DEFINE_PROP_BOOL("platform-opt-in", XenViommuState, platform_opt_in,
                      false),
+    DEFINE_PROP_BOOL("hpet", XenViommuState, hpet, true),
     DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
     DEFINE_PROP_STRING("hypervisor", XenViommuState, hypervisor),
     DEFINE_PROP_BOOL("x-double-ext-dest-id", XenViommuState,
@@ -731,6 +732,7 @@ static void xvi_class_init(ObjectClass *klass, void *data)
     xvi_reg_map_init();
     x86_class->realize = xvi_realize;
     x86_class->int_remap = xvi_int_remap;
+    x86_class->hpet_msi = xvi_hpet_msi;
     device_class_set_parent_realize(dc, xvi_pre_realize, &xvi_parent_realize);
     dc->unrealize = xvi_unrealize;
     rc->phases.hold = xvi_reset_hold;

@@ -10,8 +10,10 @@
  * host bridge bypasses the IOMMU: then the covered devices are listed one
  * by one.  The IO-APIC is always in scope with the source id the unit checks
  * its interrupt requests against; Linux only enables interrupt remapping when
- * every IO-APIC is.  The same builder serves QEMU's ACPI tables (with a
- * BIOS linker) and a standalone table for Xen's acpi_firmware= (no linker).
+ * every IO-APIC is.  So is the HPET when its FSB interrupts pass the unit
+ * (property "hpet"), so that Linux remaps them too.  The same builder
+ * serves QEMU's ACPI tables (with a BIOS linker) and a standalone table for
+ * Xen's acpi_firmware= (no linker).
  */
 
 #include "qemu/osdep.h"
@@ -21,6 +23,7 @@
 #include "hw/acpi/bios-linker-loader.h"
 #include "hw/pci/pci_bridge.h"
 #include "hw/pci/pci_host.h"
+#include "hw/timer/hpet.h"
 #include "qemu/error-report.h"
 #include "system/system.h"
 #include "xen_viommu_internal.h"
@@ -33,6 +36,8 @@
 #define SCOPE_ENDPOINT              1
 #define SCOPE_BRIDGE                2
 #define SCOPE_IOAPIC                3
+#define SCOPE_HPET                  4     /* MSI-capable HPET */
+#define HPET_ENUMERATION_ID         0     /* QEMU's HPET table: number 0 */
 #define SCOPE_LEN                   8     /* header + one path entry */
 #define IOAPIC_ENUMERATION_ID       0     /* QEMU's IO-APIC has id 0 */
 
@@ -109,6 +114,9 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
     GArray *scopes = g_array_new(false, true, 1);
     uint8_t dmar_flags = 0;
     uint8_t drhd_flags = 0;
+    /* Listed only where its interrupts really come through the unit */
+    bool hpet = xvi_ir_hpet_remapped(s) &&
+                object_resolve_path_type("", TYPE_HPET, NULL);
     unsigned start = table_data->len;
 
     object_child_foreach_recursive(object_get_root(), dmar_scan_host_bridge,
@@ -146,7 +154,8 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
 
     /* DRHD */
     build_append_int_noprefix(table_data, DMAR_TYPE_DRHD, 2);
-    build_append_int_noprefix(table_data, 16 + SCOPE_LEN + scopes->len, 2);
+    build_append_int_noprefix(table_data, 16 + SCOPE_LEN + scopes->len +
+                              (hpet ? SCOPE_LEN : 0), 2);
     build_append_int_noprefix(table_data, drhd_flags, 1);
     build_append_int_noprefix(table_data, 0, 1);           /* reserved */
     build_append_int_noprefix(table_data, 0, 2);           /* segment */
@@ -155,6 +164,10 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
                       XVI_IOAPIC_BUS, XVI_IOAPIC_DEVFN);
     g_array_append_vals(table_data, scopes->data, scopes->len);
     g_array_free(scopes, true);
+    if (hpet) {
+        dmar_append_scope(table_data, SCOPE_HPET, HPET_ENUMERATION_ID,
+                          XVI_HPET_BUS, XVI_HPET_DEVFN);
+    }
 
     if (linker) {
         acpi_table_end(linker, &table);

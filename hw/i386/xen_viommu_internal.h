@@ -162,6 +162,10 @@
 #define XVI_IOAPIC_BUS          0xff
 #define XVI_IOAPIC_DEVFN        0
 #define XVI_IOAPIC_SID          PCI_BUILD_BDF(XVI_IOAPIC_BUS, XVI_IOAPIC_DEVFN)
+/* The HPET's: DMAR device scope f0:1f.0, as on Intel chipsets */
+#define XVI_HPET_BUS            0xf0
+#define XVI_HPET_DEVFN          PCI_DEVFN(0x1f, 0)
+#define XVI_HPET_SID            PCI_BUILD_BDF(XVI_HPET_BUS, XVI_HPET_DEVFN)
 
 /* Output address width of the walk: what a guest may map to. */
 #define XVI_HAW                 46
@@ -224,6 +228,7 @@ struct XenViommuState {
     bool iotlb_verify;
     char *dmar_file;
     bool platform_opt_in;       /* DMAR DMA_CTRL_PLATFORM_OPT_IN */
+    bool hpet;                  /* the HPET in the DMAR, its MSIs remapped */
     Notifier dmar_file_done;
 
     /* Derived at realize */
@@ -366,6 +371,8 @@ void xvi_ir_invalidate(XenViommuState *s, bool global, uint32_t index,
 void xvi_ir_batch(XenViommuState *s, bool on);
 void xvi_ir_batch_flush(XenViommuState *s);
 extern const MemoryRegionOps xvi_ir_dev_ops;
+bool xvi_ir_hpet_remapped(XenViommuState *s);
+bool xvi_hpet_msi(X86IOMMUState *iommu, uint64_t addr, uint32_t data);
 int xvi_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                   uint16_t sid);
 int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,

@@ -202,6 +202,30 @@ static const MemoryRegionOps xvi_ir_ioapic_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 8 },
 };
 
+/* The HPET's FSB interrupts come through the unit (property "hpet") */
+bool xvi_ir_hpet_remapped(XenViommuState *s)
+{
+    return s->hpet && x86_iommu_ir_supported(X86_IOMMU_DEVICE(s)) &&
+           !xen_enabled();
+}
+
+/*
+ * An FSB message of the HPET (x86-iommu hook, patch 0012): an interrupt
+ * request with the HPET's source id, as the DMAR says.  A write outside
+ * the interrupt window is plain memory, left to the HPET.
+ */
+bool xvi_hpet_msi(X86IOMMUState *iommu, uint64_t addr, uint32_t data)
+{
+    XenViommuState *s = XEN_VIOMMU(iommu);
+
+    if (!xvi_ir_hpet_remapped(s) || addr < XVI_IR_BASE ||
+        addr - XVI_IR_BASE >= XVI_IR_SIZE) {
+        return false;
+    }
+    xvi_ir_request(s, addr - XVI_IR_BASE, data, 4, XVI_HPET_SID);
+    return true;
+}
+
 /* KVM MSI routes and the IO-APIC's KVM routes ask here (x86-iommu hook) */
 int xvi_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                   uint16_t sid)

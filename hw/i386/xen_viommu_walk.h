@@ -98,6 +98,7 @@ typedef struct XviWalkConfig {
     uint8_t sagaw;        /* CAP.SAGAW: bit1=3-, bit2=4-, bit3=5-level */
     bool pt_supported;    /* ECAP.PT: TT=2 allowed */
     bool sp_2m, sp_1g;    /* CAP.SLLPS superpage support */
+    bool fl_1g;           /* CAP.FL1GP: first-level 1 GiB pages */
 } XviWalkConfig;
 
 typedef struct XviContextEntry {

@@ -739,6 +739,74 @@ static void test_iec_storm_hyp(void)
     stop(&c);
 }
 
+/* HPET (-global hpet.msi=on): timer 2 has FSB delivery */
+#define HPET_BASE       0xfed00000ULL
+#define HPET_CFG        0x010
+#define HPET_T2         (0x100 + 2 * 0x20)
+#define HPET_TN_ENABLE  (1ULL << 2)
+#define HPET_TN_FSB     (1ULL << 14)
+#define HPET_SID        ((0xf0 << 8) | (0x1f << 3))
+
+/* Arm HPET timer 2 to fire once through FSB with @addr/@data, let it fire */
+static void hpet_fire(Ctx *c, uint32_t addr, uint32_t data)
+{
+    qtest_writeq(c->qts, HPET_BASE + HPET_CFG, 0);
+    qtest_writeq(c->qts, HPET_BASE + 0xf0, 0);                 /* counter */
+    qtest_writeq(c->qts, HPET_BASE + HPET_T2 + 0x10,
+                 (uint64_t)addr << 32 | data);
+    qtest_writeq(c->qts, HPET_BASE + HPET_T2 + 0x08, 1000);    /* compare */
+    qtest_writeq(c->qts, HPET_BASE + HPET_T2,
+                 HPET_TN_ENABLE | HPET_TN_FSB);
+    qtest_writeq(c->qts, HPET_BASE + HPET_CFG, 1);
+    qtest_clock_step(c->qts, 1000 * 1000);
+    qtest_writeq(c->qts, HPET_BASE + HPET_CFG, 0);
+}
+
+/*
+ * The HPET's FSB interrupts go through the unit with the HPET's source id
+ * (the DMAR's f0:1f.0): remapped, source-checked, and blocked in
+ * compatibility format like any other request
+ */
+static void test_hpet(void)
+{
+    uint32_t remap = 0xfee00000u | 9u << 5 | 1u << 4;
+    Ctx c;
+
+    start(&c, "-smp 2 -global hpet.msi=on", "intremap=on,x2apic=on");
+    ir_enable(&c, true, 0);
+    irte_set(&c, 9, irte_x2apic(1, 0x77), IRTE_SVT_SID | HPET_SID);
+    hpet_fire(&c, remap, 0);
+    g_assert_true(lapic_irr_has(&c, 1, 0x77));
+    g_assert_false(lapic_irr_has(&c, 0, 0x77));
+    assert_no_fault(&c);
+
+    /* An entry for another source: 0x26, the HPET's id in the record */
+    irte_set(&c, 9, irte_x2apic(1, 0x78), IRTE_SVT_SID | EDU_SID);
+    iec_inv_index(&c, 9, 0);
+    hpet_fire(&c, remap, 0);
+    g_assert_false(lapic_irr_has(&c, 1, 0x78));
+    {
+        uint64_t lo = 0, hi = 0;
+
+        take_fault(&c, &lo, &hi);
+        g_assert_cmphex((hi >> 32) & 0xff, ==, FR_SID);
+        g_assert_cmphex(hi & 0xffff, ==, HPET_SID);
+        g_assert_cmphex(lo >> 48, ==, 9);
+    }
+
+    /* Compatibility format straight to the APIC is blocked now */
+    hpet_fire(&c, 0xfee00000u | 1u << 12, 0x79);
+    g_assert_false(lapic_irr_has(&c, 1, 0x79));
+    {
+        uint64_t lo = 0, hi = 0;
+
+        take_fault(&c, &lo, &hi);
+        g_assert_cmphex((hi >> 32) & 0xff, ==, FR_COMPAT);
+        g_assert_cmphex(hi & 0xffff, ==, HPET_SID);
+    }
+    stop(&c);
+}
+
 /* Interrupt-entry cache: stale until invalidated */
 static void test_iec(void)
 {
@@ -869,6 +937,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/ir/cfi-xapic", test_cfi_xapic);
     qtest_add_func("/xen-viommu/ir/cfi-hyp", test_cfi_hyp);
     qtest_add_func("/xen-viommu/ir/iec-storm-hyp", test_iec_storm_hyp);
+    qtest_add_func("/xen-viommu/ir/hpet", test_hpet);
     qtest_add_func("/xen-viommu/ir/x2apic-dest", test_x2apic_dest);
     qtest_add_func("/xen-viommu/ir/disabled", test_ir_disabled);
     qtest_add_func("/xen-viommu/ir/pt-msi", test_pt_msi);

@@ -411,6 +411,7 @@ static void test_dmar_file(void)
 {
     int opt_in;
 
+    /* opt_in 1 also turns "hpet" off: no HPET scope then */
     for (opt_in = 0; opt_in < 2; opt_in++) {
         g_autofree char *path = NULL;
         g_autofree char *props = NULL;
@@ -425,14 +426,15 @@ static void test_dmar_file(void)
         g_assert_no_error(err);
         close(fd);
         props = g_strdup_printf("intremap=on,x2apic=off,dmar-file=%s%s",
-                                path, opt_in ? ",platform-opt-in=on" : "");
+                                path, opt_in ? ",platform-opt-in=on,hpet=off"
+                                             : "");
         qts = start("pc", props);
         g_assert_true(g_file_get_contents(path, (char **)&t, &len, &err));
         g_assert_no_error(err);
         qtest_quit(qts);
         unlink(path);
 
-        g_assert_cmpuint(len, ==, 48 + 16 + 8);
+        g_assert_cmpuint(len, ==, 48 + 16 + 8 + (opt_in ? 0 : 8));
         g_assert_cmpmem(t, 4, "DMAR", 4);
         g_assert_cmpuint(t[4] | t[5] << 8, ==, len);
         for (i = 0; i < len; i++) {
@@ -449,6 +451,15 @@ static void test_dmar_file(void)
         g_assert_cmpuint(t[69], ==, 0xff);
         g_assert_cmpuint(t[70], ==, 0);
         g_assert_cmpuint(t[71], ==, 0);
+        g_assert_cmpuint(t[50] | t[51] << 8, ==, len - 48);
+        if (!opt_in) {
+            /* The HPET (block 0) at f0:1f.0: its FSB interrupts remapped */
+            g_assert_cmpuint(t[72], ==, 4);
+            g_assert_cmpuint(t[76], ==, 0);
+            g_assert_cmpuint(t[77], ==, 0xf0);
+            g_assert_cmpuint(t[78], ==, 0x1f);
+            g_assert_cmpuint(t[79], ==, 0);
+        }
     }
 }
 
