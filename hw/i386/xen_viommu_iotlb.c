@@ -38,6 +38,7 @@
 
 typedef struct XviIotlbKey {
     uint64_t iova;
+    uint32_t pasid;             /* 0 in legacy mode */
     uint16_t did;
     uint8_t level;
 } XviIotlbKey;
@@ -57,6 +58,7 @@ struct XviIotlbDomain {
     uint16_t did;
     unsigned count;
     unsigned nr[XVI_IOTLB_LEVELS];  /* entries per page size */
+    unsigned nr_pasid;              /* entries tagged with a PASID != 0 */
     QLIST_HEAD(, XviIotlbEntry) entries;
 };
 
@@ -98,11 +100,11 @@ static uint64_t level_mask(unsigned level)
 }
 
 /* @iova aligned to @level's page size */
-static XviIotlbEntry **bucket(XviIotlb *tlb, uint16_t did, uint64_t iova,
-                              unsigned level)
+static XviIotlbEntry **bucket(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                              uint64_t iova, unsigned level)
 {
     uint64_t h = (iova >> 12) ^ ((uint64_t)did << 48) ^
-                 ((uint64_t)level << 44);
+                 ((uint64_t)level << 44) ^ ((uint64_t)pasid << 24);
 
     /* Fibonacci hashing spreads consecutive page numbers. */
     h *= 0x9e3779b97f4a7c15ULL;
@@ -120,15 +122,15 @@ static XviIotlbDomain *find_domain(XviIotlb *tlb, uint16_t did)
     return g_hash_table_lookup(tlb->domains, dom_key(did));
 }
 
-static XviIotlbEntry *find_entry(XviIotlb *tlb, uint16_t did, uint64_t iova,
-                                 unsigned level)
+static XviIotlbEntry *find_entry(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                                 uint64_t iova, unsigned level)
 {
     XviIotlbEntry *e;
 
     iova &= ~level_mask(level);
-    for (e = *bucket(tlb, did, iova, level); e; e = e->hnext) {
+    for (e = *bucket(tlb, did, pasid, iova, level); e; e = e->hnext) {
         if (e->key.iova == iova && e->key.did == did &&
-            e->key.level == level) {
+            e->key.level == level && e->key.pasid == pasid) {
             return e;
         }
     }
@@ -139,7 +141,8 @@ static XviIotlbEntry *find_entry(XviIotlb *tlb, uint16_t did, uint64_t iova,
 static bool drop_entry(XviIotlb *tlb, XviIotlbEntry *e)
 {
     XviIotlbDomain *dom = e->dom;
-    XviIotlbEntry **pp = bucket(tlb, e->key.did, e->key.iova, e->key.level);
+    XviIotlbEntry **pp = bucket(tlb, e->key.did, e->key.pasid, e->key.iova,
+                                e->key.level);
 
     while (*pp != e) {
         pp = &(*pp)->hnext;
@@ -148,6 +151,7 @@ static bool drop_entry(XviIotlb *tlb, XviIotlbEntry *e)
     QTAILQ_REMOVE(&tlb->lru, e, lru);
     QLIST_REMOVE(e, dom_link);
     dom->nr[e->key.level - 1]--;
+    dom->nr_pasid -= !!e->key.pasid;
     dom->count--;
     tlb->nr[e->key.level - 1]--;
     tlb->count--;
@@ -286,6 +290,12 @@ void xvi_iotlb_free(XviIotlb *tlb)
 bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
                       XviTranslation *out)
 {
+    return xvi_iotlb_lookup_pasid(tlb, did, 0, iova, out);
+}
+
+bool xvi_iotlb_lookup_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                            uint64_t iova, XviTranslation *out)
+{
     unsigned level;
 
     for (level = 1; level <= XVI_IOTLB_LEVELS; level++) {
@@ -294,7 +304,7 @@ bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
         if (!tlb->nr[level - 1]) {
             continue;
         }
-        e = find_entry(tlb, did, iova, level);
+        e = find_entry(tlb, did, pasid, iova, level);
         if (e) {
             /* Most recently used goes to the tail. */
             if (e != QTAILQ_LAST(&tlb->lru)) {
@@ -314,6 +324,12 @@ bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
 
 void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t)
 {
+    xvi_iotlb_insert_pasid(tlb, did, 0, t);
+}
+
+void xvi_iotlb_insert_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                            const XviTranslation *t)
+{
     XviIotlbDomain *dom;
     XviIotlbEntry *e, **pp;
     uint64_t mask;
@@ -324,7 +340,7 @@ void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t)
     mask = level_mask(t->level);
     tlb->stats.inserts++;
 
-    e = find_entry(tlb, did, t->iova, t->level);
+    e = find_entry(tlb, did, pasid, t->iova, t->level);
     if (e) {
         QTAILQ_REMOVE(&tlb->lru, e, lru);
     } else {
@@ -348,14 +364,16 @@ void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t)
         }
         e->key.iova = t->iova & ~mask;
         e->key.did = did;
+        e->key.pasid = pasid;
         e->key.level = t->level;
         e->dom = dom;
         QLIST_INSERT_HEAD(&dom->entries, e, dom_link);
         dom->nr[t->level - 1]++;
+        dom->nr_pasid += !!pasid;
         dom->count++;
         tlb->nr[t->level - 1]++;
         tlb->count++;
-        pp = bucket(tlb, did, e->key.iova, e->key.level);
+        pp = bucket(tlb, did, pasid, e->key.iova, e->key.level);
         e->hnext = *pp;
         *pp = e;
     }
@@ -374,7 +392,8 @@ void xvi_iotlb_flush_all(XviIotlb *tlb)
     tables_flush_all(tlb);
     /* O(entries): every bucket holding one is emptied as a whole */
     QTAILQ_FOREACH_SAFE(e, &tlb->lru, lru, next) {
-        *bucket(tlb, e->key.did, e->key.iova, e->key.level) = NULL;
+        *bucket(tlb, e->key.did, e->key.pasid, e->key.iova,
+                e->key.level) = NULL;
         e->hnext = tlb->free;
         tlb->free = e;
     }
@@ -434,8 +453,11 @@ void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
         }
     }
 
-    if (probes >= dom->count) {
-        /* Small domain or big range: scan the domain's own entries. */
+    if (probes >= dom->count || dom->nr_pasid) {
+        /*
+         * Small domain or big range, or PASIDs to cover (probes find one
+         * PASID's entries): scan the domain's own entries.
+         */
         tlb->stats.flush_probes += dom->count;
         QLIST_FOREACH_SAFE(e, &dom->entries, dom_link, next) {
             if (e->key.iova <= last && e->key.iova + e->t.mask >= first) {
@@ -455,7 +477,7 @@ void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
 
         for (; dom->nr[level - 1]; a += size) {
             tlb->stats.flush_probes++;
-            e = find_entry(tlb, did, a, level);
+            e = find_entry(tlb, did, 0, a, level);
             if (e) {
                 tlb->stats.flushed++;
                 if (drop_entry(tlb, e)) {
@@ -475,6 +497,34 @@ void xvi_iotlb_foreach(XviIotlb *tlb, XviIotlbVisitFn *fn, void *opaque)
 
     QTAILQ_FOREACH(e, &tlb->lru, lru) {
         fn(opaque, e->key.did, &e->t);
+    }
+}
+
+void xvi_iotlb_flush_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                           uint64_t addr, unsigned am)
+{
+    XviIotlbDomain *dom = find_domain(tlb, did);
+    XviIotlbEntry *e, *next;
+    uint64_t first = 0, last = UINT64_MAX;
+
+    if (am < 52) {
+        first = addr & ~MAKE_64BIT_MASK(0, 12 + am);
+        last = first + MAKE_64BIT_MASK(0, 12 + am);
+    }
+    tables_flush_range(tlb, did, first, last);
+    if (!dom) {
+        return;
+    }
+    /* O(the domain's entries), whatever the range */
+    tlb->stats.flush_probes += dom->count;
+    QLIST_FOREACH_SAFE(e, &dom->entries, dom_link, next) {
+        if (e->key.pasid == pasid && e->key.iova <= last &&
+            e->key.iova + e->t.mask >= first) {
+            tlb->stats.flushed++;
+            if (drop_entry(tlb, e)) {
+                return;
+            }
+        }
     }
 }
 

@@ -56,15 +56,29 @@ bool xvi_iotlb_lookup(XviIotlb *tlb, uint16_t did, uint64_t iova,
  */
 void xvi_iotlb_insert(XviIotlb *tlb, uint16_t did, const XviTranslation *t);
 
+/*
+ * Scalable mode tags entries with (did, PASID) too: the calls above are
+ * those for PASID 0 (legacy mode's only tag).
+ */
+bool xvi_iotlb_lookup_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                            uint64_t iova, XviTranslation *out);
+void xvi_iotlb_insert_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                            const XviTranslation *t);
+
 void xvi_iotlb_flush_all(XviIotlb *tlb);
+/* Every PASID of @did */
 void xvi_iotlb_flush_domain(XviIotlb *tlb, uint16_t did);
 
 /*
  * 2^am 4K pages at addr (addr aligned down to that size); drops any entry
- * (any size) overlapping the range.  am >= 52 covers every address.
+ * (any size, any PASID) overlapping the range.  am >= 52 covers every
+ * address.
  */
 void xvi_iotlb_flush_pages(XviIotlb *tlb, uint16_t did, uint64_t addr,
                            unsigned am);
+/* The same for the entries of one PASID of @did: O(@did's entries) */
+void xvi_iotlb_flush_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                           uint64_t addr, unsigned am);
 
 /*
  * The leaf table for @iova in the tables at @root (a context's SLPTPTR,

@@ -522,6 +522,78 @@ static void test_gen(void)
     xvi_iotlb_free(tlb);
 }
 
+/* Scalable mode: (did, PASID) tags, flushes of one PASID or all of them */
+static bool has_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                      uint64_t iova, uint64_t *gpa)
+{
+    XviTranslation t;
+
+    if (!xvi_iotlb_lookup_pasid(tlb, did, pasid, iova, &t)) {
+        return false;
+    }
+    *gpa = t.gpa;
+    return true;
+}
+
+static void insert_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
+                         uint64_t iova, uint64_t gpa, unsigned level)
+{
+    XviTranslation t = tr(iova, gpa, level, XVI_PERM_READ);
+
+    xvi_iotlb_insert_pasid(tlb, did, pasid, &t);
+}
+
+static void test_pasid_tags(void)
+{
+    XviIotlb *tlb = xvi_iotlb_new(64);
+    uint64_t gpa = 0;
+    uint32_t p;
+
+    for (p = 0; p < 3; p++) {
+        insert_pasid(tlb, 1, p * 0x7ffff, 0x5000, 0x10000 * (p + 1), 1);
+        insert_pasid(tlb, 1, p * 0x7ffff, 0x6000, 0x20000 * (p + 1), 1);
+    }
+    insert_pasid(tlb, 2, 0x7ffff, 0x5000, 0x99000, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 7);
+    for (p = 0; p < 3; p++) {
+        g_assert_true(has_pasid(tlb, 1, p * 0x7ffff, 0x5000, &gpa));
+        g_assert_cmphex(gpa, ==, 0x10000 * (p + 1));
+    }
+    /* The legacy calls are PASID 0 */
+    g_assert_true(has(tlb, 1, 0x5000));
+    g_assert_false(has_pasid(tlb, 1, 5, 0x5000, &gpa));
+
+    /* One page of one PASID */
+    xvi_iotlb_flush_pasid(tlb, 1, 0x7ffff, 0x5000, 0);
+    g_assert_false(has_pasid(tlb, 1, 0x7ffff, 0x5000, &gpa));
+    g_assert_true(has_pasid(tlb, 1, 0x7ffff, 0x6000, &gpa));
+    g_assert_true(has_pasid(tlb, 1, 0, 0x5000, &gpa));
+    g_assert_true(has_pasid(tlb, 1, 0xffffe, 0x5000, &gpa));
+    g_assert_true(has_pasid(tlb, 2, 0x7ffff, 0x5000, &gpa));
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 6);
+
+    /* All of one PASID */
+    xvi_iotlb_flush_pasid(tlb, 1, 0xffffe, 0, 64);
+    g_assert_false(has_pasid(tlb, 1, 0xffffe, 0x5000, &gpa));
+    g_assert_false(has_pasid(tlb, 1, 0xffffe, 0x6000, &gpa));
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 4);
+
+    /* A page flush of the domain covers every PASID, not other domains */
+    insert_pasid(tlb, 1, 0xffffe, 0x6000, 0x1000, 1);
+    xvi_iotlb_flush_pages(tlb, 1, 0x6000, 0);
+    g_assert_false(has_pasid(tlb, 1, 0, 0x6000, &gpa));
+    g_assert_false(has_pasid(tlb, 1, 0x7ffff, 0x6000, &gpa));
+    g_assert_false(has_pasid(tlb, 1, 0xffffe, 0x6000, &gpa));
+    g_assert_true(has_pasid(tlb, 1, 0, 0x5000, &gpa));
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 2);
+
+    /* A domain flush covers every PASID */
+    xvi_iotlb_flush_domain(tlb, 1);
+    g_assert_cmpuint(xvi_iotlb_count(tlb), ==, 1);
+    g_assert_true(has_pasid(tlb, 2, 0x7ffff, 0x5000, &gpa));
+    xvi_iotlb_free(tlb);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -535,5 +607,6 @@ int main(int argc, char **argv)
                     test_flush_pages_cost);
     g_test_add_func("/xen-viommu/iotlb/leaf-tables", test_leaf_tables);
     g_test_add_func("/xen-viommu/iotlb/gen", test_gen);
+    g_test_add_func("/xen-viommu/iotlb/pasid-tags", test_pasid_tags);
     return g_test_run();
 }
