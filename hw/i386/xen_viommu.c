@@ -378,6 +378,7 @@ static void xvi_reg_write(XenViommuState *s, const XviReg *r, hwaddr addr,
     if (r->written && (rw | w1c)) {
         r->written(s, old);
     }
+    xvi_oracle_mmio(s, addr, val >> shift, size);
 }
 
 static void xvi_mmio_write(void *opaque, hwaddr addr, uint64_t val,
@@ -490,6 +491,17 @@ static void xvi_reset_hold(Object *obj, ResetType type)
 
     xvi_dma_reset(s);
     xvi_ir_reset(s);
+    xvi_oracle_reset(s);
+}
+
+/* After every device's reset: the fuzzer's preset touches other devices */
+static void xvi_reset_exit(Object *obj, ResetType type)
+{
+    XenViommuState *s = XEN_VIOMMU(obj);
+
+    if (s->fuzz_preset) {
+        xvi_fuzz_preset(s);
+    }
 }
 
 /* Realize ------------------------------------------------------------------ */
@@ -713,6 +725,8 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_BOOL("x-double-pt-msi-bind-ext", XenViommuState,
                      double_pt_msi_bind_ext, false),
     DEFINE_PROP_STRING("x-hyp-stats-file", XenViommuState, hyp_stats_file),
+    DEFINE_PROP_BOOL("x-oracle", XenViommuState, oracle, false),
+    DEFINE_PROP_BOOL("x-fuzz-preset", XenViommuState, fuzz_preset, false),
     DEFINE_PROP_ON_OFF_AUTO("pv-iommu", XenViommuState, pv_iommu,
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("x-double-pv-iommu", XenViommuState, double_pv_iommu,
@@ -736,6 +750,7 @@ static void xvi_class_init(ObjectClass *klass, void *data)
     device_class_set_parent_realize(dc, xvi_pre_realize, &xvi_parent_realize);
     dc->unrealize = xvi_unrealize;
     rc->phases.hold = xvi_reset_hold;
+    rc->phases.exit = xvi_reset_exit;
     dc->vmsd = &xvi_vmstate;
     dc->hotpluggable = false;
     dc->user_creatable = true;
@@ -769,6 +784,12 @@ static void xvi_class_init(ObjectClass *klass, void *data)
         "mappings into the hypervisor (PV-IOMMU); forces caching-mode on; "
         "auto = on when the hypervisor has PV-IOMMU and dma-translation is "
         "on");
+    object_class_property_set_description(klass, "x-oracle",
+        "Debugging: check every translation, invalidation and remapped "
+        "interrupt against the specification and abort on a unit bug");
+    object_class_property_set_description(klass, "x-fuzz-preset",
+        "Test only: at every reset, set the unit, its tables in guest RAM "
+        "and the devices' MSIs up as drivers would (for the fuzzer)");
     object_class_property_set_description(klass, "x-hyp-stats-file",
         "Write the hypervisor backend's per-operation counters to this file "
         "at exit");

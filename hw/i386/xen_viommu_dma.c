@@ -147,6 +147,7 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
                  (t.perm & XVI_PERM_WRITE ? IOMMU_WO : 0);
 out:
     qemu_mutex_unlock(&s->lock);
+    xvi_oracle_translate(s, d, addr, flag, &entry);
     trace_xen_viommu_translate(xvi_dev_sid(d), addr, entry.translated_addr,
                                entry.addr_mask, entry.perm);
     return entry;

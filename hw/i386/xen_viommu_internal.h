@@ -306,6 +306,11 @@ struct XenViommuState {
     uint16_t pv_block_ctx;      /* shared blocking context, 0 = none */
     bool pv_defer;              /* syncs gathered (queued invalidation) */
     QLIST_HEAD(, XenViommuPtDma) pt_dmas;
+
+    /* x-oracle: checks against the specification (xen_viommu_oracle.c) */
+    bool oracle;
+    struct XviOracle *oracle_st;
+    bool fuzz_preset;           /* x-fuzz-preset (xen_viommu_fuzz.c) */
 };
 
 /* Register access helpers (xen_viommu.c) */
@@ -404,5 +409,10 @@ void xvi_ptdma_iotlb_invalidate(XenViommuState *s, bool all_domains,
 void xvi_ptdma_defer(XenViommuState *s, bool on);
 /* Sync the pending ranges now */
 void xvi_ptdma_flush(XenViommuState *s);
+
+/* Test only: at reset, the state drivers leave the unit in (fuzz.c) */
+void xvi_fuzz_preset(XenViommuState *s);
+
+#include "xen_viommu_oracle.h"
 
 #endif /* HW_I386_XEN_VIOMMU_INTERNAL_H */

@@ -65,6 +65,8 @@ static int xvi_ir_entry(XenViommuState *s, uint32_t index, XviIrte *e)
                             s->irt_eime, e);
     if (!fault) {
         xvi_iec_insert(s->iec, index, e);
+        xvi_oracle_irte_fetched(s, index, le64_to_cpu(raw[0]),
+                                le64_to_cpu(raw[1]));
     }
     return fault;
 }
@@ -97,6 +99,7 @@ int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,
             trace_xen_viommu_ir_compat(sid, addr, data);
             *out_addr = addr;
             *out_data = data;
+            xvi_oracle_irq(s, addr, data, sid, *out_addr, *out_data);
             return 0;
         }
     }
@@ -128,6 +131,7 @@ int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,
     xvi_irte_to_msi(&e, out_addr, out_data);
     trace_xen_viommu_ir_remap(sid, req.index, e.dest, e.vector,
                               e.delivery_mode);
+    xvi_oracle_irq(s, addr, data, sid, *out_addr, *out_data);
     return 0;
 }
 

@@ -263,6 +263,7 @@ static bool xvi_qi_run(XenViommuState *s, uint64_t base, uint32_t entries,
             xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
             return false;
         }
+        xvi_oracle_qi_desc(s, le64_to_cpu(desc[0]), le64_to_cpu(desc[1]));
         head = (head + 1) % entries;
         done++;
     }

@@ -11,6 +11,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 
@@ -171,13 +172,24 @@ static void edu_dma(Env *e, bool to_ram, uint64_t iova)
                     ==, 0);
 }
 
+/* test_oracle runs workloads with the unit's architectural checker on */
+static bool oracle_on;
+
 static void env_init(Env *e, const char *machine, const char *props)
 {
     memset(e, 0, sizeof(*e));
     e->qts = qtest_initf("-M %s -m 512 -nodefaults -display none "
-                         "-device xen-viommu%s%s "
+                         "-device xen-viommu%s%s%s "
                          "-device edu,addr=04.0,dma_mask=0xffffffffffffffff",
-                         machine, props[0] ? "," : "", props);
+                         machine, props[0] ? "," : "", props,
+                         oracle_on ? ",x-oracle=on,id=xvi" : "");
+    if (oracle_on) {
+        QDict *r = qtest_qmp(e->qts, "{ 'execute': 'qom-get', 'arguments': "
+                             "{ 'path': 'xvi', 'property': 'x-oracle' } }");
+
+        g_assert_true(qdict_get_bool(r, "return"));
+        qobject_unref(r);
+    }
     e->bus = qpci_new_pc(e->qts, NULL);
     e->edu = qpci_device_find(e->bus, EDU_DEVFN);
     g_assert_nonnull(e->edu);
@@ -1179,6 +1191,34 @@ static void test_hostile_page_table(void)
     env_quit(&e);
 }
 
+/*
+ * The workloads above again with x-oracle=on: after every translation,
+ * fault and invalidation the unit is checked against a reference walk of
+ * the tables in guest memory (and its model of what may legitimately be
+ * cached), and QEMU aborts on a disagreement, which fails the test.  The
+ * workloads include stale IOTLB entries used before their invalidation,
+ * superpages over the interrupt range, pass-through, FPD and hostile
+ * tables: correct behaviour the oracle must accept.
+ */
+static void test_oracle(void)
+{
+    static void (*const workloads[])(void) = {
+        test_translated_rw, test_fault_unmapped, test_read_only,
+        test_fault_pte_rsvd, test_fault_ctx_np, test_fault_root_np,
+        test_fpd, test_superpages, test_pass_through, test_psi_registers,
+        test_psi_qi, test_psi_wide_iva, test_intr_range, test_fault_slptptr,
+        test_hostile_root, test_hostile_context_table,
+        test_hostile_page_table,
+    };
+    int i;
+
+    oracle_on = true;
+    for (i = 0; i < ARRAY_SIZE(workloads); i++) {
+        workloads[i]();
+    }
+    oracle_on = false;
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -1219,5 +1259,6 @@ int main(int argc, char **argv)
                    test_hostile_context_table);
     qtest_add_func("/xen-viommu-dma/hostile/page-table",
                    test_hostile_page_table);
+    qtest_add_func("/xen-viommu-dma/oracle/workloads", test_oracle);
     return g_test_run();
 }

@@ -95,13 +95,24 @@ static uint64_t rd64(Ctx *c, uint64_t off)
     return qtest_readq(c->qts, BASE + off);
 }
 
+/* test_oracle runs workloads with the unit's architectural checker on */
+static bool oracle_on;
+
 /* Boot q35 with @cpus (CPU options), the unit with @props, and edu */
 static void start(Ctx *c, const char *cpus, const char *props)
 {
     memset(c, 0, sizeof(*c));
     c->qts = qtest_initf("-M q35 -nodefaults -display none %s "
-                         "-device xen-viommu,%s "
-                         "-device edu,addr=%d.0", cpus, props, EDU_SLOT);
+                         "-device xen-viommu,%s%s "
+                         "-device edu,addr=%d.0", cpus, props,
+                         oracle_on ? ",x-oracle=on,id=xvi" : "", EDU_SLOT);
+    if (oracle_on) {
+        QDict *r = qtest_qmp(c->qts, "{ 'execute': 'qom-get', 'arguments': "
+                             "{ 'path': 'xvi', 'property': 'x-oracle' } }");
+
+        g_assert_true(qdict_get_bool(r, "return"));
+        qobject_unref(r);
+    }
     c->bus = qpci_new_pc(c->qts, NULL);
     c->dev = qpci_device_find(c->bus, QPCI_DEVFN(EDU_SLOT, 0));
     g_assert_nonnull(c->dev);
@@ -901,6 +912,29 @@ static void test_x2apic_dest(void)
  * untranslated message goes to APIC ID 1 with the data as vector; with
  * IRE=1 the same request is looked up (and, beyond the table, blocked).
  */
+/*
+ * The workloads above again with x-oracle=on: every interrupt the unit
+ * passes on with IRE=1 is checked against the compatibility rule and the
+ * IRTE in memory (or the one cached since the last invalidation), and the
+ * interrupt entry cache after each invalidation; QEMU aborts on a
+ * disagreement, which fails the test.  Faults, hostile tables, CFI in both
+ * modes and stale cached entries are correct behaviour it must accept.
+ */
+static void test_oracle(void)
+{
+    static void (*const workloads[])(void) = {
+        test_xapic_delivery, test_faults, test_hostile_table, test_cfi,
+        test_cfi_xapic, test_iec, test_x2apic_dest,
+    };
+    int i;
+
+    oracle_on = true;
+    for (i = 0; i < ARRAY_SIZE(workloads); i++) {
+        workloads[i]();
+    }
+    oracle_on = false;
+}
+
 static void test_ir_disabled(void)
 {
     Ctx c;
@@ -929,6 +963,7 @@ static void test_ir_disabled(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/xen-viommu/ir/oracle", test_oracle);
     qtest_add_func("/xen-viommu/ir/xapic-delivery", test_xapic_delivery);
     qtest_add_func("/xen-viommu/ir/faults", test_faults);
     qtest_add_func("/xen-viommu/ir/hostile-table", test_hostile_table);
