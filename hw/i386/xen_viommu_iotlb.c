@@ -507,6 +507,7 @@ void xvi_iotlb_flush_pasid(XviIotlb *tlb, uint16_t did, uint32_t pasid,
     XviIotlbEntry *e, *next;
     uint64_t first = 0, last = UINT64_MAX;
 
+    bump_gen(tlb);
     if (am < 52) {
         first = addr & ~MAKE_64BIT_MASK(0, 12 + am);
         last = first + MAKE_64BIT_MASK(0, 12 + am);

@@ -517,6 +517,9 @@ static void test_gen(void)
     xvi_iotlb_flush_domain(tlb, 9);
     g_assert_cmpuint(xvi_iotlb_gen(tlb), !=, g);
     g = xvi_iotlb_gen(tlb);
+    xvi_iotlb_flush_pasid(tlb, 9, 1, 0, 52);
+    g_assert_cmpuint(xvi_iotlb_gen(tlb), !=, g);
+    g = xvi_iotlb_gen(tlb);
     xvi_iotlb_flush_all(tlb);
     g_assert_cmpuint(xvi_iotlb_gen(tlb), !=, g);
     xvi_iotlb_free(tlb);
