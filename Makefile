@@ -31,7 +31,7 @@ NINJA := flock $(BUILD_DIR)/.ninja.lock ninja
 UNIT_TESTS := test-xen-viommu-walk test-xen-viommu-iotlb test-xen-viommu-irte \
 	test-xen-viommu-hyp test-xen-viommu-shadow test-xen-viommu-pasid
 QTESTS := xen-viommu-test xen-viommu-dma-test xen-viommu-ir-test \
-	xen-viommu-pv-iommu-test
+	xen-viommu-pv-iommu-test xen-viommu-sm-test
 NINJA_TARGETS := qemu-system-x86_64 \
 	$(addprefix tests/qtest/,$(QTESTS) xen-viommu-bench) \
 	$(addprefix tests/unit/,$(UNIT_TESTS))

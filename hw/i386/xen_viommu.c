@@ -150,6 +150,14 @@ static uint64_t xvi_reg_rw_mask(XenViommuState *s, const XviReg *r)
     if (!(s->ecap & XVI_ECAP_IR) && r->off == XVI_IRTA) {
         rw = 0;
     }
+    /* Scalable mode: RTADDR.TTM and 256-bit descriptors (IQA.DW) */
+    if (s->scalable_mode) {
+        if (r->off == XVI_RTADDR) {
+            rw |= XVI_RTADDR_TTM_MASK;
+        } else if (r->off == XVI_IQA) {
+            rw |= XVI_IQA_DW;
+        }
+    }
     /* IVA holds an input address: up to the guest address width (MGAW) */
     if (r->off == XVI_IVA) {
         rw = MAKE_64BIT_MASK(12, s->aw_bits - 12) | XVI_IVA_IH |
@@ -218,6 +226,7 @@ static void xvi_gcmd_written(XenViommuState *s, uint64_t old)
         uint64_t rta = xvi_get64(s, XVI_RTADDR);
 
         s->root_table = rta & XVI_RTADDR_ADDR_MASK;
+        s->root_ttm = (rta & XVI_RTADDR_TTM_MASK) >> XVI_RTADDR_TTM_SHIFT;
         s->root_set = true;
         sts |= XVI_GCMD_SRTP;
         trace_xen_viommu_root_table(s->root_table);
@@ -455,6 +464,23 @@ static void xvi_init_caps(XenViommuState *s)
     if (x86->pt_supported) {
         ecap |= XVI_ECAP_PT;
     }
+    if (s->scalable_mode) {
+        /*
+         * Second-level and pass-through always, first-level unless
+         * first-level=off; supervisor requests, RID_PASID, coherent page
+         * walks.  No PASID (no device here issues requests with one),
+         * nesting, ATS, page requests or A/D for second-level.
+         */
+        ecap |= XVI_ECAP_SMTS | XVI_ECAP_SLTS | XVI_ECAP_SRS |
+                XVI_ECAP_RPS | XVI_ECAP_SMPWC;
+        if (s->first_level == ON_OFF_AUTO_ON) {
+            ecap |= XVI_ECAP_FLTS;
+            cap |= XVI_CAP_FL1GP;
+            if (s->aw_bits >= 57) {
+                cap |= XVI_CAP_FL5LP;
+            }
+        }
+    }
     s->cap = cap;
     s->ecap = ecap;
 
@@ -465,6 +491,14 @@ static void xvi_init_caps(XenViommuState *s)
         .pt_supported = x86->pt_supported,
         .sp_2m = true,
         .sp_1g = true,
+        .fl_1g = cap & XVI_CAP_FL1GP,
+    };
+    s->sm_cfg = (XviSmConfig) {
+        .walk = s->walk_cfg,
+        .flts = ecap & XVI_ECAP_FLTS,
+        .slts = ecap & XVI_ECAP_SLTS,
+        .srs = ecap & XVI_ECAP_SRS,
+        .fl_5l = cap & XVI_CAP_FL5LP,
     };
 }
 
@@ -481,6 +515,7 @@ static void xvi_reset_hold(Object *obj, ResetType type)
     xvi_set32(s, XVI_IECTL, XVI_CTL_IM);
 
     s->root_table = 0;
+    s->root_ttm = 0;
     s->root_set = false;
     s->irt_base = 0;
     s->irt_entries = 0;
@@ -505,6 +540,55 @@ static void xvi_reset_exit(Object *obj, ResetType type)
 }
 
 /* Realize ------------------------------------------------------------------ */
+
+/* scalable-mode and first-level against the other options */
+static bool xvi_check_scalable(XenViommuState *s, Error **errp)
+{
+    if (!s->scalable_mode) {
+        if (s->first_level == ON_OFF_AUTO_ON) {
+            error_setg(errp, "xen-viommu: first-level=on requires "
+                       "scalable-mode=on");
+            error_append_hint(errp, "First-level tables exist in scalable "
+                              "mode only; add scalable-mode=on or drop "
+                              "first-level.\n");
+            return false;
+        }
+        s->first_level = ON_OFF_AUTO_OFF;
+        return true;
+    }
+    if (!s->dma_translation) {
+        error_setg(errp, "xen-viommu: scalable-mode=on requires "
+                   "dma-translation=on");
+        error_append_hint(errp, "Scalable mode is a DMA-remapping table "
+                          "format; drop scalable-mode or "
+                          "dma-translation=off.\n");
+        return false;
+    }
+    if (s->pv_iommu == ON_OFF_AUTO_ON) {
+        error_setg(errp, "xen-viommu: scalable-mode=on cannot be combined "
+                   "with pv-iommu=on");
+        error_append_hint(errp, "Passthrough devices are mirrored from "
+                          "legacy-mode tables only; use pv-iommu=off (they "
+                          "are then refused) or drop scalable-mode.\n");
+        return false;
+    }
+    /* Passthrough devices are refused in scalable mode (see the docs) */
+    s->pv_iommu = ON_OFF_AUTO_OFF;
+    if (s->aw_bits < 48) {
+        if (s->first_level == ON_OFF_AUTO_ON) {
+            error_setg(errp, "xen-viommu: first-level=on requires "
+                       "aw-bits=48 or 57");
+            error_append_hint(errp, "First-level tables have 4 or 5 levels "
+                              "(48- or 57-bit addresses); use aw-bits=48 or "
+                              "first-level=off.\n");
+            return false;
+        }
+        s->first_level = ON_OFF_AUTO_OFF;
+    } else if (s->first_level == ON_OFF_AUTO_AUTO) {
+        s->first_level = ON_OFF_AUTO_ON;
+    }
+    return true;
+}
 
 static bool xvi_check_config(XenViommuState *s, Error **errp)
 {
@@ -536,6 +620,10 @@ static bool xvi_check_config(XenViommuState *s, Error **errp)
                    s->iotlb_size);
         error_append_hint(errp, "Use 0 (no IOTLB) or a value between 16 "
                           "and 1048576.\n");
+        return false;
+    }
+
+    if (!xvi_check_scalable(s, errp)) {
         return false;
     }
 
@@ -664,7 +752,8 @@ static int xvi_post_load(void *opaque, int version_id)
                      s->cap, s->ecap);
         return -EINVAL;
     }
-    if (s->next_frcd >= XVI_NR_FRCD) {
+    if (s->next_frcd >= XVI_NR_FRCD || s->root_ttm > 3 ||
+        (s->root_ttm && !s->scalable_mode)) {
         return -EINVAL;
     }
     /* Caches are rebuilt, not migrated; address spaces follow GSTS.TES */
@@ -680,6 +769,25 @@ static int xvi_pre_save(void *opaque)
     xvi_fault_drain(opaque);
     return 0;
 }
+
+/* Scalable mode: the table format SRTP latched (legacy streams lack it) */
+static bool xvi_sm_needed(void *opaque)
+{
+    XenViommuState *s = opaque;
+
+    return s->root_ttm != XVI_TTM_LEGACY;
+}
+
+static const VMStateDescription xvi_vmstate_sm = {
+    .name = "xen-viommu/scalable-mode",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = xvi_sm_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(root_ttm, XenViommuState),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const VMStateDescription xvi_vmstate = {
     .name = "xen-viommu",
@@ -699,6 +807,10 @@ static const VMStateDescription xvi_vmstate = {
         VMSTATE_UINT8(next_frcd, XenViommuState),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &xvi_vmstate_sm,
+        NULL
+    },
 };
 
 /* QOM ---------------------------------------------------------------------- */
@@ -715,6 +827,9 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_STRING("dmar-file", XenViommuState, dmar_file),
     DEFINE_PROP_BOOL("platform-opt-in", XenViommuState, platform_opt_in,
                      false),
+    DEFINE_PROP_BOOL("scalable-mode", XenViommuState, scalable_mode, false),
+    DEFINE_PROP_ON_OFF_AUTO("first-level", XenViommuState, first_level,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("hpet", XenViommuState, hpet, true),
     DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
     DEFINE_PROP_STRING("hypervisor", XenViommuState, hypervisor),
@@ -770,6 +885,13 @@ static void xvi_class_init(ObjectClass *klass, void *data)
         "CAP.CM: the guest also invalidates when it creates mappings");
     object_class_property_set_description(klass, "dma-translation",
         "DMA remapping; off gives an interrupt-remapping-only unit");
+    object_class_property_set_description(klass, "scalable-mode",
+        "Scalable mode (ECAP.SMTS): PASID tables with first-level, "
+        "second-level and pass-through translation, 256-bit invalidation "
+        "descriptors");
+    object_class_property_set_description(klass, "first-level",
+        "Scalable mode: offer first-level (x86 page table) translation "
+        "(ECAP.FLTS); auto = on with scalable-mode and aw-bits >= 48");
     object_class_property_set_description(klass, "iotlb-size",
         "IOTLB capacity in entries (least recently used evicted)");
     object_class_property_set_description(klass, "dmar-file",

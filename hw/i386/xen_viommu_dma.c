@@ -48,14 +48,54 @@ static void xvi_dma_fault(XenViommuState *s, XenViommuDevAS *d, int reason,
  */
 static int xvi_dev_context(XenViommuState *s, XenViommuDevAS *d)
 {
-    if (d->ctx_gen != s->ctx_gen || d->ctx_fault) {
-        memset(&d->ctx, 0, sizeof(d->ctx));
+    if (d->ctx_gen == s->ctx_gen && !d->ctx_fault) {
+        return 0;
+    }
+    memset(&d->ctx, 0, sizeof(d->ctx));
+    memset(&d->sm, 0, sizeof(d->sm));
+    switch (s->root_ttm) {
+    case XVI_TTM_LEGACY:
         d->ctx_fault = xvi_context_lookup(&s->walk_cfg, xvi_read_guest, s,
                                           s->root_table, pci_bus_num(d->bus),
                                           d->devfn, &d->ctx);
-        d->ctx_gen = s->ctx_gen;
+        break;
+    case XVI_TTM_SCALABLE:
+        /* No device here issues requests with PASID: RID_PASID applies */
+        d->ctx_fault = xvi_sm_lookup(&s->sm_cfg, xvi_read_guest, s,
+                                     s->root_table, pci_bus_num(d->bus),
+                                     d->devfn, false, 0, false, &d->sm);
+        /* What the legacy paths look at: domain, FPD, pass-through */
+        d->ctx.did = d->sm.did;
+        d->ctx.fpd = d->sm.fpd;
+        d->ctx.sm = true;
+        d->ctx.tt = d->sm.pgtt == XVI_PGTT_PT ? XVI_TT_PASS_THROUGH :
+                                                XVI_TT_MULTI_LEVEL;
+        break;
+    default:
+        /* TTM 10b/11b: reserved (no abort-DMA mode is offered) */
+        d->ctx_fault = XVI_FR_SM_RTADDR;
+        break;
     }
+    d->ctx_gen = s->ctx_gen;
     return d->ctx_fault;
+}
+
+static bool xvi_write_guest_fn(void *opaque, uint64_t addr, const void *buf,
+                               size_t len)
+{
+    return xvi_write_guest(opaque, addr, buf, len);
+}
+
+/* Walk @d's tables for @addr: legacy second-level or scalable mode */
+static int xvi_dev_walk(XenViommuState *s, XenViommuDevAS *d, uint64_t addr,
+                        unsigned access, XviTranslation *t)
+{
+    if (d->ctx.sm) {
+        return xvi_sm_walk(&s->sm_cfg, xvi_read_guest, xvi_write_guest_fn, s,
+                           &d->sm, addr, access, t);
+    }
+    return xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,
+                       access, t);
 }
 
 /*
@@ -68,8 +108,7 @@ static void xvi_iotlb_verify(XenViommuState *s, XenViommuDevAS *d,
                              const XviTranslation *cached)
 {
     XviTranslation t = { 0 };
-    int fault = xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,
-                            access, &t);
+    int fault = xvi_dev_walk(s, d, addr, access, &t);
 
     if (t.perm != cached->perm || t.gpa != cached->gpa ||
         t.mask != cached->mask) {
@@ -80,6 +119,39 @@ static void xvi_iotlb_verify(XenViommuState *s, XenViommuDevAS *d,
                  addr, cached->gpa, cached->perm, cached->mask, t.gpa,
                  t.perm, t.mask, fault);
     }
+}
+
+/*
+ * Scalable mode, under the lock: the IOTLB tagged with (did, PASID), then
+ * the walk.  A cached entry that does not serve the request (a clean
+ * first-level page written, say) is walked again rather than faulted, so
+ * A/D and U/S come out as the tables say.  Faults are recorded here.
+ */
+static bool xvi_dma_translate_sm(XenViommuState *s, XenViommuDevAS *d,
+                                 uint64_t addr, unsigned access,
+                                 IOMMUAccessFlags flag, XviTranslation *t)
+{
+    int fault;
+
+    if (xvi_iotlb_lookup_pasid(s->iotlb, d->sm.did, d->sm.pasid, addr, t)) {
+        if (unlikely(s->iotlb_verify)) {
+            xvi_iotlb_verify(s, d, addr, access, t);
+        }
+        if (xvi_sm_perm_ok(&d->sm, access, t->perm)) {
+            return true;
+        }
+    }
+    trace_xen_viommu_iotlb_miss(xvi_dev_sid(d), d->sm.did, addr);
+    memset(t, 0, sizeof(*t));
+    fault = xvi_dev_walk(s, d, addr, access, t);
+    if (fault) {
+        xvi_dma_fault(s, d, fault, addr, flag, d->sm.fpd);
+        return false;
+    }
+    if (t->perm) {
+        xvi_iotlb_insert_pasid(s->iotlb, d->sm.did, d->sm.pasid, t);
+    }
+    return true;
 }
 
 static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
@@ -108,13 +180,19 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
     if (d->ctx.tt == 2) {
         /* Pass-through: untranslated, within the guest address width */
         if (addr >> s->aw_bits) {
-            xvi_dma_fault(s, d, XVI_FR_ADDR_BEYOND_AW, addr, flag,
-                          d->ctx.fpd);
+            xvi_dma_fault(s, d, d->ctx.sm ? XVI_FR_SM_BEYOND_AW :
+                          XVI_FR_ADDR_BEYOND_AW, addr, flag, d->ctx.fpd);
             goto out;
         }
         entry.translated_addr = entry.iova;
         entry.perm = IOMMU_RW;
         goto out;
+    }
+    if (d->ctx.sm) {
+        if (!xvi_dma_translate_sm(s, d, addr, access, flag, &t)) {
+            goto out;
+        }
+        goto done;
     }
 
     if (xvi_iotlb_lookup(s->iotlb, d->ctx.did, addr, &t)) {
@@ -140,6 +218,7 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
                       addr, flag, d->ctx.fpd);
         goto out;
     }
+done:
     entry.iova = t.iova;
     entry.translated_addr = t.gpa;
     entry.addr_mask = t.mask;
@@ -392,6 +471,27 @@ void xvi_dma_inv_iotlb_pages(XenViommuState *s, uint16_t did, uint64_t addr,
     qemu_mutex_lock(&s->lock);
     xvi_iotlb_flush_pages(s->iotlb, did, addr, am);
     qemu_mutex_unlock(&s->lock);
+    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    xvi_ptdma_iotlb_invalidate(s, false, did, req.addr,
+                               req.addr + req.size - 1);
+}
+
+void xvi_dma_inv_piotlb(XenViommuState *s, uint16_t did, uint32_t pasid,
+                        uint64_t addr, unsigned am)
+{
+    uint64_t size = am >= 52 ? 0 : 4096ULL << am;
+    XviUnmapReq req = { .did = did };
+
+    if (size) {
+        req.addr = addr & ~(size - 1);
+        req.size = size;
+    } else {
+        req.size = 1ULL << s->aw_bits;
+    }
+    qemu_mutex_lock(&s->lock);
+    xvi_iotlb_flush_pasid(s->iotlb, did, pasid, addr, am);
+    qemu_mutex_unlock(&s->lock);
+    /* Notifiers hear of the domain's range: they know no PASIDs */
     xvi_for_each_dev(s, xvi_dev_unmap, &req);
     xvi_ptdma_iotlb_invalidate(s, false, did, req.addr,
                                req.addr + req.size - 1);

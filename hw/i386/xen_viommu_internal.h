@@ -17,6 +17,7 @@
 #include "hw/xen/xen_viommu.h"
 #include "hw/xen/xen_viommu_hyp.h"
 #include "xen_viommu_walk.h"
+#include "xen_viommu_pasid.h"
 #include "xen_viommu_iotlb.h"
 #include "xen_viommu_irte.h"
 
@@ -74,6 +75,8 @@
 #define XVI_CAP_MAMV_SHIFT      48
 #define XVI_CAP_DWD             (1ULL << 54)
 #define XVI_CAP_DRD             (1ULL << 55)
+#define XVI_CAP_FL1GP           (1ULL << 56)
+#define XVI_CAP_FL5LP           (1ULL << 60)
 #define XVI_MAMV                18
 
 /* ECAP */
@@ -84,6 +87,12 @@
 #define XVI_ECAP_PT             (1ULL << 6)
 #define XVI_ECAP_IRO_SHIFT      8
 #define XVI_ECAP_MHMV_SHIFT     20
+#define XVI_ECAP_SRS            (1ULL << 31)
+#define XVI_ECAP_SMTS           (1ULL << 43)
+#define XVI_ECAP_SLTS           (1ULL << 46)
+#define XVI_ECAP_FLTS           (1ULL << 47)
+#define XVI_ECAP_SMPWC          (1ULL << 48)
+#define XVI_ECAP_RPS            (1ULL << 49)
 
 /* GCMD / GSTS: command bit n reports in status bit n */
 #define XVI_GCMD_TE             (1U << 31)
@@ -101,6 +110,9 @@
 
 /* RTADDR */
 #define XVI_RTADDR_TTM_MASK     (3ULL << 10)   /* 0 = legacy mode */
+#define XVI_RTADDR_TTM_SHIFT    10
+#define XVI_TTM_LEGACY          0
+#define XVI_TTM_SCALABLE        1
 #define XVI_RTADDR_ADDR_MASK    (~0xfffULL)
 
 /* CCMD */
@@ -212,7 +224,8 @@ typedef struct XenViommuDevAS {
     /* Context cache: valid while ctx_gen == s->ctx_gen */
     uint32_t ctx_gen;
     int ctx_fault;
-    XviContextEntry ctx;
+    XviContextEntry ctx;        /* scalable mode: did, fpd, tt from sm */
+    XviSmEntry sm;              /* scalable mode: the RID_PASID's entry */
 } XenViommuDevAS;
 
 struct XenViommuState {
@@ -228,6 +241,8 @@ struct XenViommuState {
     bool iotlb_verify;
     char *dmar_file;
     bool platform_opt_in;       /* DMAR DMA_CTRL_PLATFORM_OPT_IN */
+    bool scalable_mode;         /* ECAP.SMTS: RTADDR.TTM = 01b tables */
+    OnOffAuto first_level;      /* ECAP.FLTS (scalable mode) */
     bool hpet;                  /* the HPET in the DMAR, its MSIs remapped */
     Notifier dmar_file_done;
 
@@ -235,6 +250,7 @@ struct XenViommuState {
     bool x2apic_on;
     uint64_t cap, ecap;
     XviWalkConfig walk_cfg;
+    XviSmConfig sm_cfg;         /* scalable mode: what ECAP offers */
 
     MemoryRegion mmio;
     /* Register values, indexed by offset / 4 (64-bit registers use 2 slots) */
@@ -246,6 +262,7 @@ struct XenViommuState {
      */
     uint64_t root_table;
     bool root_set;              /* SRTP was done since reset */
+    uint8_t root_ttm;           /* RTADDR.TTM latched by SRTP */
     uint64_t irt_base;
     uint32_t irt_entries;
     bool irt_eime;
@@ -355,6 +372,9 @@ void xvi_dma_inv_iotlb_all(XenViommuState *s);
 void xvi_dma_inv_iotlb_domain(XenViommuState *s, uint16_t did);
 void xvi_dma_inv_iotlb_pages(XenViommuState *s, uint16_t did, uint64_t addr,
                              unsigned am);
+/* Scalable mode: one PASID of @did, 2^am pages at @addr (am >= 52: all) */
+void xvi_dma_inv_piotlb(XenViommuState *s, uint16_t did, uint32_t pasid,
+                        uint64_t addr, unsigned am);
 extern const PCIIOMMUOps xvi_pci_iommu_ops;
 
 /* Invalidation (xen_viommu_qi.c) */

@@ -25,6 +25,8 @@
 #define XVI_DESC_DEVTLB     3
 #define XVI_DESC_IEC        4
 #define XVI_DESC_WAIT       5
+#define XVI_DESC_PIOTLB     6   /* scalable mode: PASID-based IOTLB */
+#define XVI_DESC_PC         7   /* scalable mode: PASID cache */
 
 /* Granularities shared by CCMD/IOTLB registers and descriptors */
 #define XVI_GRAN_GLOBAL     1
@@ -40,6 +42,18 @@
 #define XVI_WAIT_RSVD_LO    (0xffffff80ULL)
 #define XVI_WAIT_RSVD_HI    (3ULL)
 #define XVI_TYPE_HI_MASK    (7ULL << 9)
+/* PASID-based IOTLB and PASID-cache descriptors: bits 63:52, 15:12, 8:6 */
+#define XVI_PDESC_RSVD_LO   (0xfff0000000000000ULL | 0xf000ULL | 0x1c0ULL)
+#define XVI_PIOTLB_RSVD_HI  (0xf80ULL)
+#define XVI_PDESC_PASID(lo) (((lo) >> 32) & 0xfffff)
+#define XVI_PDESC_DID(lo)   (((lo) >> 16) & 0xffff)
+/* PIOTLB granularity: all of a PASID's mappings, or pages of it */
+#define XVI_PIOTLB_PASID    2
+#define XVI_PIOTLB_PAGES    3
+/* PASID-cache granularity: domain, one PASID of it, global (2 reserved) */
+#define XVI_PC_DOMAIN       0
+#define XVI_PC_PASID        1
+#define XVI_PC_GLOBAL       3
 
 /* Context-cache invalidation ----------------------------------------------- */
 
@@ -177,15 +191,75 @@ static bool xvi_qi_wait(XenViommuState *s, uint64_t lo, uint64_t hi)
     return true;
 }
 
-/* Handle one 128-bit descriptor; false = invalid (IQE) */
+/* Scalable mode: PASID-based IOTLB invalidation */
+static bool xvi_qi_piotlb(XenViommuState *s, uint32_t head, uint64_t lo,
+                          uint64_t hi)
+{
+    unsigned gran = (lo >> 4) & 3;
+    unsigned am = hi & XVI_IVA_AM_MASK;
+    uint16_t did = XVI_PDESC_DID(lo);
+
+    if ((lo & XVI_PDESC_RSVD_LO) || (hi & XVI_PIOTLB_RSVD_HI) ||
+        gran < XVI_PIOTLB_PASID) {
+        return xvi_qi_bad(s, head, "PASID-based IOTLB descriptor reserved "
+                          "field set", lo, hi);
+    }
+    if (gran == XVI_PIOTLB_PAGES && am > XVI_MAMV) {
+        /* Invalidating more than asked is always allowed */
+        qemu_log_mask(LOG_GUEST_ERROR, "xen-viommu: PASID-based IOTLB "
+                      "invalidation with AM %u above MAMV %u; done for the "
+                      "whole PASID\n", am, XVI_MAMV);
+        gran = XVI_PIOTLB_PASID;
+    }
+    if (gran == XVI_PIOTLB_PASID) {
+        trace_xen_viommu_inv_iotlb("pasid", did, 0, 64);
+        xvi_dma_inv_piotlb(s, did, XVI_PDESC_PASID(lo), 0, 64);
+    } else {
+        trace_xen_viommu_inv_iotlb("pasid-page", did, hi, am);
+        xvi_dma_inv_piotlb(s, did, XVI_PDESC_PASID(lo),
+                           hi & XVI_RTADDR_ADDR_MASK, am);
+    }
+    return true;
+}
+
+/* Scalable mode: PASID-cache invalidation */
+static bool xvi_qi_pc(XenViommuState *s, uint32_t head, uint64_t lo,
+                      uint64_t hi)
+{
+    unsigned gran = (lo >> 4) & 3;
+
+    if ((lo & XVI_PDESC_RSVD_LO) || hi || gran == 2) {
+        return xvi_qi_bad(s, head, "PASID-cache descriptor reserved field "
+                          "set", lo, hi);
+    }
+    /*
+     * Cached PASID entries live with the context entries (one per
+     * requester, for its RID_PASID): any granularity drops them all.
+     */
+    trace_xen_viommu_inv_context(gran == XVI_PC_GLOBAL ? "pasid-global" :
+                                 gran == XVI_PC_PASID ? "pasid" :
+                                 "pasid-domain", XVI_PDESC_DID(lo), 0);
+    xvi_dma_inv_context_all(s);
+    return true;
+}
+
+/*
+ * Handle one descriptor; @upper is bits 255:128 of a 256-bit descriptor
+ * (IQA.DW), NULL for 128-bit ones.  false = invalid (IQE)
+ */
 static bool xvi_qi_desc(XenViommuState *s, uint32_t head, uint64_t lo,
-                        uint64_t hi)
+                        uint64_t hi, const uint64_t *upper)
 {
     unsigned type = lo & 0xf;
 
     trace_xen_viommu_qi_desc(head, lo, hi);
     if (lo & XVI_TYPE_HI_MASK) {
         return xvi_qi_bad(s, head, "unsupported descriptor type", lo, hi);
+    }
+    /* No descriptor the unit knows uses bits 255:128 */
+    if (upper && (upper[0] || upper[1])) {
+        return xvi_qi_bad(s, head, "256-bit descriptor with bits 255:128 "
+                          "set", lo, hi);
     }
     switch (type) {
     case XVI_DESC_CC: {
@@ -236,48 +310,70 @@ static bool xvi_qi_desc(XenViommuState *s, uint32_t head, uint64_t lo,
                               lo, hi);
         }
         return xvi_qi_wait(s, lo, hi);
+    case XVI_DESC_PIOTLB:
+        if (!s->scalable_mode) {
+            break;
+        }
+        return xvi_qi_piotlb(s, head, lo, hi);
+    case XVI_DESC_PC:
+        if (!s->scalable_mode) {
+            break;
+        }
+        return xvi_qi_pc(s, head, lo, hi);
     default:
-        return xvi_qi_bad(s, head, "unsupported descriptor type", lo, hi);
+        break;
     }
+    return xvi_qi_bad(s, head, "unsupported descriptor type", lo, hi);
 }
 
-/* Process descriptors from IQH to IQT; false when it stopped on an error */
+/*
+ * Process descriptors from IQH to IQT; false when it stopped on an error.
+ * @shift: log2 of the descriptor size (4, or 5 for 256-bit descriptors)
+ */
 static bool xvi_qi_run(XenViommuState *s, uint64_t base, uint32_t entries,
-                       uint32_t head, uint32_t tail)
+                       uint32_t head, uint32_t tail, unsigned shift)
 {
     uint32_t done = 0;
 
     /* At most one lap: the queue cannot hold more descriptors than this */
     while (head != tail && done < entries) {
-        uint64_t desc[2];
+        uint64_t desc[4];
+        bool wide = shift > XVI_IQ_PTR_SHIFT;
 
-        if (!xvi_read_guest(s, base + ((uint64_t)head << XVI_IQ_PTR_SHIFT),
-                            desc, sizeof(desc))) {
+        if (!xvi_read_guest(s, base + ((uint64_t)head << shift), desc,
+                            (size_t)1 << shift)) {
             xvi_qi_bad(s, head, "descriptor fetch failed", 0, 0);
-            xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
+            xvi_set64(s, XVI_IQH, (uint64_t)head << shift);
             return false;
         }
+        if (wide) {
+            desc[2] = le64_to_cpu(desc[2]);
+            desc[3] = le64_to_cpu(desc[3]);
+        }
         if (!xvi_qi_desc(s, head, le64_to_cpu(desc[0]),
-                         le64_to_cpu(desc[1]))) {
+                         le64_to_cpu(desc[1]), wide ? &desc[2] : NULL)) {
             /* IQH keeps pointing at the offending descriptor */
-            xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
+            xvi_set64(s, XVI_IQH, (uint64_t)head << shift);
             return false;
         }
         xvi_oracle_qi_desc(s, le64_to_cpu(desc[0]), le64_to_cpu(desc[1]));
         head = (head + 1) % entries;
         done++;
     }
-    xvi_set64(s, XVI_IQH, (uint64_t)head << XVI_IQ_PTR_SHIFT);
+    xvi_set64(s, XVI_IQH, (uint64_t)head << shift);
     return true;
 }
 
 void xvi_qi_tail_written(XenViommuState *s)
 {
     uint64_t iqa = xvi_get64(s, XVI_IQA);
-    uint32_t entries = 256U << (iqa & XVI_IQA_QS_MASK);
+    /* IQA.DW (writable in scalable mode only): 256-bit descriptors */
+    unsigned shift = XVI_IQ_PTR_SHIFT + !!(iqa & XVI_IQA_DW);
+    uint32_t entries = (4096U << (iqa & XVI_IQA_QS_MASK)) >> shift;
     uint64_t base = iqa & XVI_IQA_ADDR_MASK;
-    uint32_t head = xvi_get64(s, XVI_IQH) >> XVI_IQ_PTR_SHIFT;
-    uint32_t tail = xvi_get64(s, XVI_IQT) >> XVI_IQ_PTR_SHIFT;
+    uint64_t iqt = xvi_get64(s, XVI_IQT);
+    uint32_t head = xvi_get64(s, XVI_IQH) >> shift;
+    uint32_t tail = iqt >> shift;
     bool ok;
 
     if (!(xvi_get32(s, XVI_GSTS) & XVI_GCMD_QIE) ||
@@ -290,6 +386,11 @@ void xvi_qi_tail_written(XenViommuState *s)
         xvi_fault_set_iqe(s);
         return;
     }
+    if (shift > XVI_IQ_PTR_SHIFT && (iqt & BIT_ULL(XVI_IQ_PTR_SHIFT))) {
+        xvi_qi_bad(s, head, "tail not aligned to a 256-bit descriptor", 0, 0);
+        xvi_fault_set_iqe(s);
+        return;
+    }
     /*
      * Mirror syncs for passthrough devices and what interrupt-entry
      * invalidations tell the consumers are gathered over the batch and done
@@ -299,7 +400,7 @@ void xvi_qi_tail_written(XenViommuState *s)
      */
     xvi_ptdma_defer(s, true);
     xvi_ir_batch(s, true);
-    ok = xvi_qi_run(s, base, entries, head % entries, tail);
+    ok = xvi_qi_run(s, base, entries, head % entries, tail, shift);
     xvi_ir_batch(s, false);
     xvi_ptdma_defer(s, false);
     if (!ok) {
