@@ -572,6 +572,11 @@ static bool xvi_check_scalable(XenViommuState *s, Error **errp)
                           "are then refused) or drop scalable-mode.\n");
         return false;
     }
+    if (s->oracle) {
+        error_setg(errp, "xen-viommu: x-oracle=on models legacy mode only");
+        error_append_hint(errp, "Drop x-oracle or scalable-mode.\n");
+        return false;
+    }
     /* Passthrough devices are refused in scalable mode (see the docs) */
     s->pv_iommu = ON_OFF_AUTO_OFF;
     if (s->aw_bits < 48) {

@@ -406,6 +406,8 @@ static void test_config_errors(void)
                  "aw-bits=39", "first-level=on requires aw-bits=48 or 57");
     expect_error("-device xen-viommu,scalable-mode=on,pv-iommu=on",
                  "scalable-mode=on cannot be combined with pv-iommu=on");
+    expect_error("-device xen-viommu,scalable-mode=on,x-oracle=on",
+                 "x-oracle=on models legacy mode only");
 }
 
 /* First-level translation of reads and writes; A and D in the leaves */
