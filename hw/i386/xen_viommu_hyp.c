@@ -297,6 +297,48 @@ int xen_viommu_hyp_inject_msi(XenViommuHyp *h, uint64_t addr, uint32_t data)
     return xvh_finish(h, op, h->ops->inject_msi(h, xen_addr, data));
 }
 
+/*
+ * Xen's PIRQ encoding of an MSI: compatibility format, vector 0, the PIRQ
+ * in the destination bits (and addr[63:40]).  Linux programs its devices'
+ * MSIs so when Xen offers XENFEAT_hvm_pirqs; Xen's hvm_inject_msi then
+ * raises the PIRQ's event channel.
+ */
+static bool xvh_msi_is_pirq(uint64_t addr, uint32_t data)
+{
+    return !(addr & MSI_ADDR_REMAPPABLE) && !(data & MSI_DATA_VECTOR_MASK);
+}
+
+/* The PIRQ such a message names, as hvm_inject_msi reads it */
+static uint32_t xvh_msi_pirq(uint64_t addr)
+{
+    return ((addr >> 32) & 0xffffff00) |
+           ((addr >> MSI_ADDR_DEST_SHIFT) & 0xff);
+}
+
+int xen_viommu_hyp_inject_untranslated_msi(XenViommuHyp *h, uint64_t addr,
+                                           uint32_t data)
+{
+    const XenViommuHypOp op = XEN_VIOMMU_HYP_OP_INJECT_MSI;
+    XenViommuHypOpStats *st;
+
+    if (!xvh_msi_is_pirq(addr, data)) {
+        return xen_viommu_hyp_inject_msi(h, addr, data);
+    }
+    /*
+     * The guest's own message to Xen, which the unit passed on as it is:
+     * Xen gets it exactly as it would from QEMU without the unit.  A PIRQ
+     * of 0 is no PIRQ (Xen answers -ERANGE); keep it from Xen like any
+     * other vector-0 message.
+     */
+    st = xvh_begin(h, op);
+    if (!xvh_msi_pirq(addr)) {
+        return xvh_refuse(h, op, -EINVAL);
+    }
+    st->hypercalls++;
+    st->items++;
+    return xvh_finish(h, op, h->ops->inject_msi(h, addr, data));
+}
+
 int xen_viommu_hyp_bind_pt_msi(XenViommuHyp *h, uint32_t gvec, uint32_t pirq,
                                uint32_t gflags, uint64_t gtable)
 {

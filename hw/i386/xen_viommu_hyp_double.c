@@ -92,11 +92,35 @@ static bool xvh_delivery_valid(uint8_t delivery)
     return delivery <= 7 && delivery != 3 && delivery != 6;
 }
 
+static XvhDoublePt *xvh_double_pt_get(XvhDouble *d, uint32_t pirq)
+{
+    return g_hash_table_lookup(d->pt, GUINT_TO_POINTER(pirq));
+}
+
 /*
- * A compatibility-format message as Xen's hvm_inject_msi decodes it: the
+ * Vector 0: Xen's PIRQ path of hvm_inject_msi.  Xen maps the PIRQ as an
+ * emulated MSI the first time it sees it (map_domain_emuirq_pirq) and
+ * raises it as an event (send_guest_pirq): counted in msi_pirq, the double
+ * has no event channels.  A PIRQ Xen holds for something else (here: a
+ * passthrough binding) is -EINVAL; PIRQ 0 is -ERANGE.
+ */
+static int xvh_double_msi_pirq(XvhDouble *d, uint32_t pirq)
+{
+    if (!pirq) {
+        return -ERANGE;
+    }
+    if (xvh_double_pt_get(d, pirq)) {
+        return -EINVAL;
+    }
+    d->st.msi_pirq++;
+    return 0;
+}
+
+/*
+ * A compatibility-format message as Xen's vmsi_deliver takes it: the
  * destination from addr[19:12] (plus addr[11:5] as bits 14:8 when the
  * extended destination ID is on), DM addr[2]; RH, the remappable bit and
- * addr[63:32] are not looked at.
+ * addr[63:32] are not looked at.  Vector 0 is illegal.
  */
 static int xvh_double_xen_msi(XenViommuHyp *h, uint64_t addr, uint32_t data)
 {
@@ -105,12 +129,7 @@ static int xvh_double_xen_msi(XenViommuHyp *h, uint64_t addr, uint32_t data)
     uint8_t delivery = (data >> 8) & 7;
     uint32_t dest = (addr >> 12) & 0xff;
 
-    if (!vector) {
-        /* Xen would take this as a PIRQ: the device must never send it */
-        d->st.msi_pirq++;
-        return -EINVAL;
-    }
-    if (!xvh_delivery_valid(delivery)) {
+    if (!vector || !xvh_delivery_valid(delivery)) {
         return -EINVAL;
     }
     if (d->cfg.ext_dest_id) {
@@ -124,8 +143,14 @@ static int xvh_double_xen_msi(XenViommuHyp *h, uint64_t addr, uint32_t data)
 static int xvh_double_inject_msi(XenViommuHyp *h, uint64_t addr,
                                  uint32_t data)
 {
-    int ret = xvh_double_xen_msi(h, addr, data);
+    uint32_t pirq = ((addr >> 32) & 0xffffff00) | ((addr >> 12) & 0xff);
+    int ret;
 
+    /* hvm_inject_msi: vector 0 is a PIRQ, whatever else the message says */
+    if (!(data & 0xff)) {
+        return xvh_double_msi_pirq(xvh_double(h), pirq);
+    }
+    ret = xvh_double_xen_msi(h, addr, data);
     if (!ret) {
         xvh_double(h)->st.msi_delivered++;
     }
@@ -134,10 +159,6 @@ static int xvh_double_inject_msi(XenViommuHyp *h, uint64_t addr,
 
 /* Passthrough MSI ------------------------------------------------------- */
 
-static XvhDoublePt *xvh_double_pt_get(XvhDouble *d, uint32_t pirq)
-{
-    return g_hash_table_lookup(d->pt, GUINT_TO_POINTER(pirq));
-}
 
 static void xvh_double_pt_put(XvhDouble *d, uint32_t pirq,
                               const XvhDoublePt *b)

@@ -408,6 +408,8 @@ int xvi_ir_remap(XenViommuState *s, uint64_t addr, uint32_t data,
 bool xvi_hyp_realize(XenViommuState *s, Error **errp);
 void xvi_hyp_unrealize(XenViommuState *s);
 void xvi_deliver_msi(XenViommuState *s, uint64_t addr, uint32_t data);
+void xvi_deliver_untranslated_msi(XenViommuState *s, uint64_t addr,
+                                  uint32_t data);
 void xvi_hyp_ioapic_msi(XenViommuState *s, uint64_t addr, uint32_t data);
 void xvi_hyp_ir_sync(XenViommuState *s);
 void xvi_hyp_ir_invalidate(XenViommuState *s, bool global, uint32_t index,

@@ -30,6 +30,7 @@
 #define XVI_IR_BASE     0xfee00000ULL
 #define XVI_IR_SIZE     0x100000ULL
 #define XVI_IRTE_SIZE   16
+#define XVI_IR_REMAPPABLE (1ULL << 4)   /* interrupt format: remappable */
 
 /* To QEMU's APIC, or through the hypervisor backend (xen_viommu_xen.c) */
 static void xvi_ir_deliver(XenViommuState *s, uint64_t addr, uint32_t data)
@@ -147,9 +148,15 @@ static void xvi_ir_request(XenViommuState *s, hwaddr offset, uint64_t val,
                       size, (uint64_t)(XVI_IR_BASE + offset), sid);
         return;
     }
-    if (!xvi_ir_remap(s, XVI_IR_BASE + offset, val, sid, &addr, &data,
-                      true)) {
+    if (xvi_ir_remap(s, XVI_IR_BASE + offset, val, sid, &addr, &data,
+                     true)) {
+        return;
+    }
+    if (offset & XVI_IR_REMAPPABLE) {
         xvi_ir_deliver(s, addr, data);
+    } else {
+        /* Passed on as the guest wrote it, e.g. in Xen's PIRQ encoding */
+        xvi_deliver_untranslated_msi(s, addr, data);
     }
 }
 

@@ -74,6 +74,31 @@ void xvi_deliver_msi(XenViommuState *s, uint64_t addr, uint32_t data)
     }
 }
 
+/*
+ * A device's request the unit passed on untranslated (remapping off, or a
+ * compatibility-format request let through): the guest's own message,
+ * including Xen's PIRQ encoding, which must reach Xen as it would without
+ * the unit.  Remapped results go through xvi_deliver_msi, never as PIRQs.
+ */
+void xvi_deliver_untranslated_msi(XenViommuState *s, uint64_t addr,
+                                  uint32_t data)
+{
+    int ret;
+
+    if (!s->hyp) {
+        xvi_apic_send(addr, data);
+        return;
+    }
+    qemu_mutex_lock(&s->hyp_lock);
+    ret = xen_viommu_hyp_inject_untranslated_msi(s->hyp, addr, data);
+    qemu_mutex_unlock(&s->hyp_lock);
+    if (ret < 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "xen-viommu: interrupt 0x%" PRIx64
+                      "/0x%08x dropped: inject_msi failed (%s)\n",
+                      addr, data, strerror(-ret));
+    }
+}
+
 void xvi_hyp_ioapic_msi(XenViommuState *s, uint64_t addr, uint32_t data)
 {
     int ret;

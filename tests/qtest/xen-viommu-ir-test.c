@@ -960,6 +960,49 @@ static void test_ir_disabled(void)
     stop(&c);
 }
 
+/*
+ * Xen's PIRQ encoding (vector 0, the PIRQ in the destination bits): what
+ * Linux on Xen programs into its devices when Xen offers
+ * XENFEAT_hvm_pirqs.  Passed on untranslated, the message reaches the
+ * hypervisor double as the guest wrote it, and its PIRQ path raises the
+ * PIRQ.  A remapped message whose entry gives vector 0 never does.
+ */
+static void test_pirq(void)
+{
+    Ctx c;
+
+    /* Remapping off: PIRQ 0x37, delivery mode ExtINT, as Linux writes it */
+    start(&c, "-smp 2", "id=viommu,intremap=off,hypervisor=double");
+    edu_msi(&c, 0xfee37000u, 0x0700);
+    edu_fire(&c);
+    g_assert_cmpuint(hyp_stat(&c, "double.msi_pirq", 0), ==, 1);
+    g_assert_cmpuint(hyp_stat(&c, "inject_msi", ST_REFUSED), ==, 0);
+    g_assert_cmpuint(hyp_stat(&c, "inject_msi", ST_ERRORS), ==, 0);
+    /* PIRQ 0 is no PIRQ: kept from the hypervisor */
+    edu_msi(&c, 0xfee00000u, 0x0700);
+    edu_fire(&c);
+    g_assert_cmpuint(hyp_stat(&c, "double.msi_pirq", 0), ==, 1);
+    g_assert_cmpuint(hyp_stat(&c, "inject_msi", ST_REFUSED), ==, 1);
+    assert_no_fault(&c);
+    stop(&c);
+
+    /* Remapping on: an entry with vector 0 is refused, not a PIRQ */
+    start(&c, "-smp 2", "id=viommu,intremap=on,x2apic=off,hypervisor=double");
+    ir_enable(&c, false, 0);
+    irte_set(&c, 5, irte_xapic(0x37, 0), 0);
+    fire_handle(&c, 5);
+    g_assert_cmpuint(hyp_stat(&c, "double.msi_pirq", 0), ==, 0);
+    g_assert_cmpuint(hyp_stat(&c, "inject_msi", ST_REFUSED), ==, 1);
+    /* ... and with CFI a compatibility-format PIRQ passes as it is */
+    c.gcmd |= GCMD_CFI;
+    command(&c, 0);
+    edu_msi(&c, 0xfee37000u, 0x0700);
+    edu_fire(&c);
+    g_assert_cmpuint(hyp_stat(&c, "double.msi_pirq", 0), ==, 1);
+    assert_no_fault(&c);
+    stop(&c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -976,5 +1019,6 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/ir/x2apic-dest", test_x2apic_dest);
     qtest_add_func("/xen-viommu/ir/disabled", test_ir_disabled);
     qtest_add_func("/xen-viommu/ir/pt-msi", test_pt_msi);
+    qtest_add_func("/xen-viommu/ir/pirq", test_pirq);
     return g_test_run();
 }

@@ -717,6 +717,53 @@ static void test_native_inject_msi(void)
     native_free(h);
 }
 
+/*
+ * A message the unit passed on untranslated: Xen's PIRQ encoding (vector
+ * 0, the PIRQ in dest and addr[63:40], here PIRQ 0x37 as Linux writes it:
+ * delivery mode ExtINT) reaches Xen unchanged; the rest as inject_msi.
+ */
+static void test_native_inject_untranslated_msi(void)
+{
+    XenViommuHyp *h = native_new();
+    XenViommuHypOpStats st;
+
+    clear_records();
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(h, 0xfee37000ULL,
+                                                           0x700), ==, 0);
+    g_assert_cmpuint(sx.inject_calls, ==, 1);
+    g_assert_cmpuint(sx.inject_domid, ==, TEST_DOMID);
+    g_assert_cmpuint(sx.inject_addr, ==, 0xfee37000ULL);
+    g_assert_cmpuint(sx.inject_data, ==, 0x700);
+    /* PIRQ 0x1237: the high bits in addr[63:40], as Xen reads them */
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(
+                        h, (0x12ULL << 40) | 0xfee37000ULL, 0x700), ==, 0);
+    g_assert_cmpuint(sx.inject_addr, ==, (0x12ULL << 40) | 0xfee37000ULL);
+    /* An ordinary message goes through inject_msi's checks */
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(h, 0xfee12004ULL,
+                                                           0x4031), ==, 0);
+    g_assert_cmpuint(sx.inject_addr, ==, 0xfee12004ULL);
+    g_assert_cmpuint(sx.inject_calls, ==, 3);
+
+    /* Refused: PIRQ 0, remappable with data 0, addr[39:32] with a vector */
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(h, 0xfee00000ULL,
+                                                           0x700), ==,
+                    -EINVAL);
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(h, 0xfee00010ULL,
+                                                           0), ==, -EINVAL);
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(h, 0x1fee12000ULL,
+                                                           0x31), ==, -EINVAL);
+    /* A remapped result is never a PIRQ: vector 0 from an IRTE is refused */
+    g_assert_cmpint(xen_viommu_hyp_inject_msi(h, 0xfee37000ULL, 0x700), ==,
+                    -EINVAL);
+    g_assert_cmpuint(sx.inject_calls, ==, 3);
+    st = xen_viommu_hyp_get_stats(h, XEN_VIOMMU_HYP_OP_INJECT_MSI);
+    g_assert_cmpuint(st.calls, ==, 7);
+    g_assert_cmpuint(st.refused, ==, 4);
+    g_assert_cmpuint(st.hypercalls, ==, 3);
+    g_assert_cmpuint(st.items, ==, 2);              /* the PIRQs */
+    native_free(h);
+}
+
 static void test_gflags_pack(void)
 {
     uint32_t g, gvec;
@@ -1264,10 +1311,18 @@ static void test_double_inject_msi(void)
     g_assert_cmpint(h->ops->inject_msi(h, 0xfee00010ULL | (3 << 5), 0x31),
                     ==, 0);
     g_assert_cmpuint(dlv_dest(&dl), ==, 0);         /* handle taken as dest */
-    g_assert_cmpint(h->ops->inject_msi(h, 0xfee05000ULL, 0), ==, -EINVAL);
+    g_assert_cmpint(h->ops->inject_msi(h, 0xfee05000ULL, 0), ==, 0);
+    g_assert_cmpuint(dl.count, ==, 3);      /* an event, not an interrupt */
     xen_viommu_hyp_double_get_stats(h, &ds);
     g_assert_cmpuint(ds.msi_pirq, ==, 1);
     g_assert_cmpuint(ds.msi_delivered, ==, 3);
+    /* Xen's PIRQ path: PIRQ 0 is out of range, addr[63:40] are PIRQ bits */
+    g_assert_cmpint(h->ops->inject_msi(h, 0xfee00000ULL, 0x700), ==,
+                    -ERANGE);
+    g_assert_cmpint(h->ops->inject_msi(h, (0x1ULL << 40) | 0xfee00000ULL,
+                                       0x700), ==, 0);
+    xen_viommu_hyp_double_get_stats(h, &ds);
+    g_assert_cmpuint(ds.msi_pirq, ==, 2);
 
     /* The wrapper keeps all of that away */
     dl.count = 0;
@@ -1280,7 +1335,13 @@ static void test_double_inject_msi(void)
                     -EINVAL);
     g_assert_cmpuint(dl.count, ==, 0);
     xen_viommu_hyp_double_get_stats(h, &ds);
-    g_assert_cmpuint(ds.msi_pirq, ==, 1);
+    g_assert_cmpuint(ds.msi_pirq, ==, 2);
+    /* ... unless the message is the guest's own PIRQ, passed on */
+    g_assert_cmpint(xen_viommu_hyp_inject_untranslated_msi(h, 0xfee05000ULL,
+                                                           0x700), ==, 0);
+    g_assert_cmpuint(dl.count, ==, 0);
+    xen_viommu_hyp_double_get_stats(h, &ds);
+    g_assert_cmpuint(ds.msi_pirq, ==, 3);
     xen_viommu_hyp_free(h);
 
     /* With the extended destination ID a 15-bit destination arrives */
@@ -1317,6 +1378,8 @@ static void test_double_pt_msi(void)
     g_assert_cmpint(xen_viommu_hyp_double_fire_pirq(h, 40), ==, 0);
     g_assert_cmpuint(dlv_dest(&dl), ==, 0x07);
     g_assert_cmpuint(dl.data & 0xff, ==, 0x67);
+    /* Xen holds pirq 40 for the passthrough device: no emulated MSI PIRQ */
+    g_assert_cmpint(h->ops->inject_msi(h, 0xfee28000ULL, 0x700), ==, -EINVAL);
 
     /* Unbind must name the binding: gvec and gflags (unmasked aside) */
     g_assert_cmpint(xen_viommu_hyp_unbind_pt_msi(h, 0x66, 40, g2), ==,
@@ -1736,6 +1799,8 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu-hyp/native/pv-caps-sane", test_pv_caps_sane);
     g_test_add_func("/xen-viommu-hyp/native/inject-msi",
                     test_native_inject_msi);
+    g_test_add_func("/xen-viommu-hyp/native/inject-untranslated-msi",
+                    test_native_inject_untranslated_msi);
     g_test_add_func("/xen-viommu-hyp/native/gflags", test_gflags_pack);
     g_test_add_func("/xen-viommu-hyp/native/pt-msi", test_native_pt_msi);
     g_test_add_func("/xen-viommu-hyp/native/pt-msi-ext",

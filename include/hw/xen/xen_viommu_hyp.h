@@ -365,6 +365,15 @@ bool xen_viommu_hyp_msi_to_gflags(uint64_t addr, uint32_t data,
  * ext_dest_id or above 32767 with it.
  */
 int xen_viommu_hyp_inject_msi(XenViommuHyp *h, uint64_t addr, uint32_t data);
+/*
+ * Inject a message the unit did not translate (remapping off, or a
+ * compatibility-format request passed through): the guest's own.  Xen's
+ * PIRQ encoding (not remappable, vector 0, the PIRQ in dest and
+ * addr[63:40]) is forwarded unchanged and counted in inject_msi's items;
+ * PIRQ 0 is refused.  Anything else goes through inject_msi's checks.
+ */
+int xen_viommu_hyp_inject_untranslated_msi(XenViommuHyp *h, uint64_t addr,
+                                           uint32_t data);
 int xen_viommu_hyp_bind_pt_msi(XenViommuHyp *h, uint32_t gvec, uint32_t pirq,
                                uint32_t gflags, uint64_t gtable);
 int xen_viommu_hyp_unbind_pt_msi(XenViommuHyp *h, uint32_t gvec,
@@ -449,7 +458,7 @@ int xen_viommu_hyp_double_assign_device(XenViommuHyp *h, uint32_t sbdf);
 
 typedef struct XenViommuHypDoubleStats {
     uint64_t msi_delivered;     /* inject_msi delivered */
-    uint64_t msi_pirq;          /* inject_msi with vector 0 */
+    uint64_t msi_pirq;          /* inject_msi: Xen's PIRQ encoding, raised */
     uint64_t pirq_delivered;    /* fire_pirq delivered */
     uint64_t ioapic_delivered;
     uint64_t ioapic_blocked;
