@@ -14,10 +14,12 @@
  *                  bits above HAW; RID_PRIV without SRS;
  *   PASID dir:     bits 11:2, pointer bits above HAW;
  *   PASID entry:   SLEE, SLADE, 11:10, 86:80, PGSNP and the memory-type
- *                  fields 127:89, bits 129, 134:133, EAFE, 139:136 and
- *                  all of 511:192; SRE and WPE without SRS; the table
+ *                  fields 127:89, bit 129, EAFE, 139:136 and all of
+ *                  511:192; SRE and WPE without SRS; the table
  *                  pointer a PGTT uses, above HAW.  PWSNP is accepted (page
- *                  walks are coherent).  Fields a PGTT does not use (AW and
+ *                  walks are coherent), so are NXE and SMEP (bits 134:133,
+ *                  which Linux sets): they only concern execute requests,
+ *                  which are not offered.  Fields a PGTT does not use (AW and
  *                  SLPTPTR for first-level and pass-through, FLPM and
  *                  FLPTPTR for second-level and pass-through) are ignored.
  *   first-level:   x86 paging: bits 51:HAW; PS in PML5E/PML4E; PS in a
@@ -67,7 +69,7 @@
 #define PE_SRE                  BIT_ULL(0)
 #define PE_FLPM_SHIFT           2
 #define PE_WPE                  BIT_ULL(4)
-#define PE_Q2_RSVD              (BIT_ULL(1) | MAKE_64BIT_MASK(5, 7))
+#define PE_Q2_RSVD              (BIT_ULL(1) | MAKE_64BIT_MASK(7, 5))
 
 /* First-level paging entry */
 #define FL_P                    BIT_ULL(0)

@@ -250,6 +250,11 @@ static void test_lookup_faults(void)
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_RSVD);
     put_pe(&m, &t, 0, PE_FL, 1, fl | BIT_ULL(7));        /* EAFE */
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_RSVD);
+    put_pe(&m, &t, 0, PE_FL, 1, fl | BIT_ULL(1));        /* ERE */
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_RSVD);
+    /* NXE and SMEP have no effect without execute requests (Linux: NXE) */
+    put_pe(&m, &t, 0, PE_FL, 1, fl | BIT_ULL(5) | BIT_ULL(6));
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_NONE);
     put_pe(&m, &t, 0, PE_FL, 1, fl | BIT_ULL(50));
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_RSVD);
     put_pe(&m, &t, 0, PE_FL, 1, fl);
