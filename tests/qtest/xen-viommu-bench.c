@@ -18,7 +18,9 @@
  * was done (no failed DMA where everything is mapped), never a time.
  *
  * Environment: XVI_BENCH_UNIT_RUNS (5), XVI_BENCH_UNIT_SCALE (100, percent
- * of the default operation counts), XVI_BENCH_UNIT_CONFIGS (none,intel,xen).
+ * of the default operation counts), XVI_BENCH_UNIT_CONFIGS (none,intel,xen),
+ * XVI_BENCH_UNIT_QEMU_B (another QEMU binary: its xen-viommu runs too, as
+ * "xen-viommu-b", to compare two versions of the model in one run).
  */
 
 #include "qemu/osdep.h"
@@ -122,6 +124,7 @@ typedef struct Env {
 } Env;
 
 static unsigned runs = 5;
+static const char *qemu_b;
 static unsigned scale = 100;
 static char *only_configs;
 
@@ -323,8 +326,17 @@ static void env_start(Env *e, Cfg cfg, const char *name, const char *props,
                                d % 8 == 0 && ndev > 1 ?
                                ",multifunction=on" : "");
     }
-    e->qts = qtest_initf("-M q35 -m 1024 -nodefaults -display none %s",
-                         args->str);
+    if (qemu_b && !strcmp(name, "xen-viommu-b")) {
+        g_autofree char *orig = g_strdup(g_getenv("QTEST_QEMU_BINARY"));
+
+        g_setenv("QTEST_QEMU_BINARY", qemu_b, true);
+        e->qts = qtest_initf("-M q35 -m 1024 -nodefaults -display none %s",
+                             args->str);
+        g_setenv("QTEST_QEMU_BINARY", orig, true);
+    } else {
+        e->qts = qtest_initf("-M q35 -m 1024 -nodefaults -display none %s",
+                             args->str);
+    }
     e->bus = qpci_new_pc(e->qts, NULL);
     for (d = 0; d < ndev; d++) {
         e->dev[d] = qpci_device_find(e->bus,
@@ -393,7 +405,7 @@ struct Work {
     uint64_t iova, pages, pattern, size, count;
 };
 
-#define MAX_ENVS 3
+#define MAX_ENVS 4
 
 static void run_work(Env **es, unsigned ne, const Work *w)
 {
@@ -935,6 +947,11 @@ static unsigned envs_start(Env *envs, Env **es, unsigned ndev)
             ne++;
         }
     }
+    if (qemu_b) {
+        env_start(&envs[ne], CFG_XEN, "xen-viommu-b", configs[2].props, ndev);
+        es[ne] = &envs[ne];
+        ne++;
+    }
     return ne;
 }
 
@@ -1015,6 +1032,7 @@ int main(int argc, char **argv)
         scale = CLAMP(atoi(s), 1, 10000);
     }
     only_configs = g_strdup(g_getenv("XVI_BENCH_UNIT_CONFIGS"));
+    qemu_b = g_getenv("XVI_BENCH_UNIT_QEMU_B");
     qtest_add_func("/xen-viommu-bench/units", test_units);
     qtest_add_func("/xen-viommu-bench/devices", test_devices);
     qtest_add_func("/xen-viommu-bench/memory", test_memory);
