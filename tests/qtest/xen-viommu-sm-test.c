@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 
@@ -183,18 +184,25 @@ static void edu_dma(Env *e, bool to_ram, uint64_t iova)
                     ==, 0);
 }
 
-static void env_init(Env *e, const char *props)
+#define MACHINE "-M q35 -m 512 -nodefaults -display none " \
+                "-device edu,addr=04.0,dma_mask=0xffffffffffffffff " \
+                "-device xen-viommu,scalable-mode=on"
+
+/* The edu of a started machine */
+static void env_attach(Env *e)
 {
-    memset(e, 0, sizeof(*e));
-    e->qts = qtest_initf("-M q35 -m 512 -nodefaults -display none "
-                         "-device xen-viommu,scalable-mode=on%s%s "
-                         "-device edu,addr=04.0,dma_mask=0xffffffffffffffff",
-                         props[0] ? "," : "", props);
     e->bus = qpci_new_pc(e->qts, NULL);
     e->edu = qpci_device_find(e->bus, EDU_DEVFN);
     g_assert_nonnull(e->edu);
     qpci_device_enable(e->edu);
     e->bar = qpci_iomap(e->edu, 0, NULL);
+}
+
+static void env_init(Env *e, const char *props)
+{
+    memset(e, 0, sizeof(*e));
+    e->qts = qtest_initf(MACHINE "%s%s", props[0] ? "," : "", props);
+    env_attach(e);
     e->next_table = TABLES_GPA;
     qtest_memset(e->qts, ROOT_GPA, 0, 0x4000);
     /* Translation off: preload the edu buffer with pattern 0x11 */
@@ -760,6 +768,70 @@ static void test_descriptor_errors(void)
     env_quit(&e);
 }
 
+/* Migration ---------------------------------------------------------------- */
+
+static void wait_migration(QTestState *qts, const char *cmd, const char *key,
+                           const char *busy)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': %s }", cmd);
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret ? qdict_get_try_str(ret, key) : NULL;
+        bool done = st && strcmp(st, busy) && strcmp(st, "setup") &&
+                    strcmp(st, "active");
+
+        if (st && !strcmp(st, "failed")) {
+            g_error("migration failed");
+        }
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_error("migration did not finish");
+}
+
+/*
+ * The latched table format travels (its subsection): on the destination
+ * the edu's DMA goes through the same scalable-mode tables, with no SRTP.
+ */
+static void test_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/xen-viommu-sm-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    Env e, d;
+
+    env_init(&e, "");
+    setup(&e, PGTT_FL);
+    fl_map(&e, IOVA_R, GPA_A, FL_URW);
+    fl_map(&e, IOVA_W, GPA_B, FL_URW);
+    ram_fill(&e, GPA_A, 0x71);
+    edu_dma(&e, false, IOVA_R);
+    check_no_fault(&e);
+    qtest_qmp_assert_success(e.qts, "{ 'execute': 'migrate', 'arguments': "
+                             "{ 'uri': %s } }", uri);
+    wait_migration(e.qts, "query-migrate", "status", "active");
+    env_quit(&e);
+
+    memset(&d, 0, sizeof(d));
+    d.qts = qtest_initf(MACHINE " -incoming 'exec:cat %s'", file);
+    wait_migration(d.qts, "query-status", "status", "inmigrate");
+    env_attach(&d);
+    g_assert_cmphex(rd64(&d, RTADDR), ==, ROOT_GPA | TTM_SM);
+    /* Read through the tables (the source's write of A came along) */
+    ram_fill(&d, GPA_A + 0x100, 0x72);
+    edu_dma(&d, false, IOVA_R + 0x100);
+    edu_dma(&d, true, IOVA_W);
+    g_assert_true(ram_has(&d, GPA_B, 0x72));
+    check_no_fault(&d);
+    env_quit(&d);
+    unlink(file);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -773,5 +845,6 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/sm/pasid-cache", test_pasid_cache);
     qtest_add_func("/xen-viommu/sm/descriptor-errors",
                    test_descriptor_errors);
+    qtest_add_func("/xen-viommu/sm/migration", test_migration);
     return g_test_run();
 }
