@@ -3,6 +3,7 @@
 #   make          build QEMU (x86_64-softmmu) with xen-viommu, and the tests
 #   make run      boot the demo guest with -device xen-viommu
 #   make check    unit tests, qtests and guest tests; ends "N passed, N failed"
+#   make check-xen  the real-Xen cases alone (Debian's Xen nested under TCG)
 #   make bench    no IOMMU vs intel-iommu vs xen-viommu: the unit's own costs
 #                 (bench-unit, a few minutes), then guest workloads
 #                 (scripts/bench.py; ~10-15 min; build/bench/results.json)
@@ -25,6 +26,7 @@ export CCACHE_BASEDIR CCACHE_NOHASHDIR
 QEMU_BUILD ?= $(BUILD_DIR)/qemu-build
 QEMU := $(QEMU_BUILD)/qemu-system-x86_64
 GUEST_DIR := $(BUILD_DIR)/guest
+XEN_DIR := $(BUILD_DIR)/xen-image
 CACHE_DIR ?= $(HOME)/.cache/xen-viommu
 NINJA := flock $(BUILD_DIR)/.ninja.lock ninja
 
@@ -36,8 +38,8 @@ NINJA_TARGETS := qemu-system-x86_64 \
 	$(addprefix tests/qtest/,$(QTESTS) xen-viommu-bench) \
 	$(addprefix tests/unit/,$(UNIT_TESTS))
 
-.PHONY: all run check check-asan check-slow bench bench-unit \
-	clean distclean guest fuzz
+.PHONY: all run check check-asan check-slow check-xen bench bench-unit \
+	clean distclean guest xen-image fuzz
 
 all: $(BUILD_DIR)/config.mk
 	@sh scripts/overlay.sh "$(CURDIR)" "$(QEMU_SRC)" | grep -v '^$$' || true
@@ -52,12 +54,19 @@ $(BUILD_DIR)/config.mk: configure scripts/install-deps.sh scripts/overlay.sh
 guest: $(BUILD_DIR)/config.mk
 	@sh scripts/guest-image.sh $(GUEST_DIR) $(CACHE_DIR)
 
+# Xen, dom0 kernel and initramfs for the real-Xen cases (tests/xen)
+xen-image: all guest
+	@sh scripts/xen-image.sh $(XEN_DIR) $(CACHE_DIR) $(QEMU) $(GUEST_DIR)
+
 run: all guest
 	/usr/bin/python3 tests/guest/run-demo.py --qemu $(QEMU) \
 		--guest-dir $(GUEST_DIR)
 
 check: all guest
 	@BUILD_DIR=$(abspath $(BUILD_DIR)) sh scripts/check.sh
+
+check-xen: all guest xen-image
+	@BUILD_DIR=$(abspath $(BUILD_DIR)) sh scripts/check.sh xen
 
 # The same tests against an AddressSanitizer + UBSan build in build-asan/
 check-asan:
@@ -80,7 +89,7 @@ fuzz:
 
 clean:
 	-[ -f $(QEMU_BUILD)/build.ninja ] && ninja -C $(QEMU_BUILD) -t clean >/dev/null
-	rm -rf $(GUEST_DIR) $(BUILD_DIR)/check
+	rm -rf $(GUEST_DIR) $(XEN_DIR) $(BUILD_DIR)/check
 
 distclean:
 	rm -rf $(BUILD_DIR)

@@ -4,6 +4,7 @@ BUILD_DIR=${BUILD_DIR:-$top/build}
 QEMU_BUILD=$(sed -n 's/^QEMU_BUILD := //p' "$BUILD_DIR/config.mk")
 QEMU=$QEMU_BUILD/qemu-system-x86_64
 GUEST_DIR=$BUILD_DIR/guest
+XEN_DIR=$BUILD_DIR/xen-image
 
 UNIT_TESTS="test-xen-viommu-walk test-xen-viommu-iotlb test-xen-viommu-irte test-xen-viommu-hyp test-xen-viommu-shadow test-xen-viommu-pasid"
 QTESTS="xen-viommu-test xen-viommu-dma-test xen-viommu-ir-test xen-viommu-pv-iommu-test xen-viommu-sm-test"

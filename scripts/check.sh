@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run xen-viommu's tests: unit tests, qtests, guest boots.
-# Usage: scripts/check.sh [unit|qtest|guest|guest-slow ...]   (default: all)
+# Usage: scripts/check.sh [unit|qtest|guest|guest-slow|xen ...]
+#        (default: unit qtest guest)
 # Prints one line per test and ends with "N passed, N failed[, N skipped]".
 # Exits non-zero if anything failed.  Logs go to build/check/.
 set -u
@@ -83,6 +84,24 @@ for suite in $suites; do
                 echo "FAIL guest/$c: $out (log: $log)"
             fi
         done
+        ;;
+    xen)
+        # Real Xen: one L0 boot runs every case (tests/xen/xvx.py)
+        log=$logs/xen.log
+        if /usr/bin/python3 "$top/tests/xen/xvx.py" --qemu "$QEMU" \
+               --xen-dir "$XEN_DIR" --guest-dir "$GUEST_DIR" \
+               --log-dir "$logs/xen" > "$log" 2>&1; then
+            rc=0
+        else
+            rc=$?
+        fi
+        before=$failed
+        tap_count xen "$log"
+        if [ $rc -ne 0 ] && [ $failed -eq $before ]; then
+            failed=$((failed + 1))
+            echo "FAIL xen: exited with status $rc (see $log)"
+        fi
+        echo "xen: $(grep -c '^ok ' "$log") ok; $(sed -n 's/^# real-Xen suite: //p' "$log") (log: $log)"
         ;;
     *)
         echo "check.sh: unknown suite '$suite'" >&2

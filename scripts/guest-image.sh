@@ -25,6 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 init=$repo/tests/guest/init
 self=$here/$(basename "$0")
+lib=$here/deb-lib.sh
+. "$lib"
 busybox=/bin/busybox
 # Root modules the guest needs; their dependencies are added from modinfo.
 want_mods="virtio_pci virtio_blk nvme"
@@ -47,34 +49,14 @@ outdir=$(cd "$outdir" && pwd)
 cachedir=$(cd "$cachedir" && pwd)
 
 # Kernel package --------------------------------------------------------------
-newest_cached() {  # newest cached linux-image .deb, optionally of package $1
-    # shellcheck disable=SC2086 # the pattern is meant to glob
-    ls "$cachedir"/${1:-linux-image-*-amd64}_*_amd64.deb 2>/dev/null |
-        grep -v -- '-dbg_' | sort -V | tail -n 1
-}
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-      sed -n 's/^ *Depends: *\(linux-image-[0-9][^ ]*-amd64\) *$/\1/p' | head -n 1) || pkg=
-deb=
-if [ -n "$pkg" ]; then
-    deb=$(newest_cached "$pkg")
-    if [ -z "$deb" ]; then
-        log=$cachedir/apt-download.log
-        # _apt cannot write a root-only directory; apt then downloads
-        # unsandboxed and warns.  Harmless; keep the noise in the log.
-        if (cd "$cachedir" && apt-get download "$pkg") >"$log" 2>&1; then
-            deb=$(newest_cached "$pkg")
-        else
-            echo "guest-image: apt-get download $pkg failed (see $log); trying the cache" >&2
-        fi
-    fi
-fi
-[ -n "$deb" ] || deb=$(newest_cached)
+deb=$(kernel_deb "$cachedir")
 [ -n "$deb" ] ||
     die "no kernel: apt-cache cannot resolve linux-image-amd64 (run apt-get update?) and $cachedir has no linux-image-*-amd64 .deb"
 
 # Up to date? ------------------------------------------------------------------
 stamp_now=$(printf '%s\n' "deb=$(basename "$deb") $(stat -c %s "$deb")" \
     "init=$(sha256sum <"$init")" "script=$(sha256sum <"$self")" \
+    "lib=$(sha256sum <"$lib")" \
     "busybox=$(sha256sum <"$busybox")" "disk=$disk_seed/$disk_mib" | sha256sum | cut -d' ' -f1)
 if [ -f "$outdir/.stamp" ] && [ "$(cat "$outdir/.stamp")" = "$stamp_now" ] &&
    [ -s "$outdir/vmlinuz" ] && [ -s "$outdir/initrd.img" ] &&
@@ -103,61 +85,20 @@ if [ -f "$config" ]; then
     done
 fi
 
-# Module resolution: modinfo's depends= (what depmod writes to modules.dep).
-# index: "name path", name with '-' as '_'
-find "$moddir/kernel" -name '*.ko*' |
-    awk '{ n = $0; sub(/.*\//, "", n); sub(/\.ko.*/, "", n); gsub(/-/, "_", n); print n, $0 }' \
-    >"$work/allmods"
-[ -f "$moddir/modules.builtin" ] &&
-    sed 's,.*/,,; s,\.ko$,,' "$moddir/modules.builtin" | tr '-' '_' >"$work/builtins"
-touch "$work/builtins"
-mod_file() {  # module name -> path, empty if none
-    awk -v n="$1" '$1 == n { print $2; exit }' "$work/allmods"
-}
-is_builtin() { grep -qx "$1" "$work/builtins"; }
 mkdir -p "$work/root/lib/modules"
-: >"$work/order"
-add_mod() {  # depth-first: dependencies first
-    local m f d deps
-    m=$(echo "$1" | tr '-' '_')
-    grep -qx "$m" "$work/order" && return 0
-    grep -qx "$m" "$work/seen" 2>/dev/null && return 0
-    echo "$m" >>"$work/seen"
-    if is_builtin "$m"; then echo "$m" >>"$work/builtin"; return 0; fi
-    f=$(mod_file "$m")
-    [ -n "$f" ] || die "kernel $kver: module $m is neither built in nor shipped"
-    case $f in
-    *.ko) cp "$f" "$work/root/lib/modules/$m.ko" ;;
-    *.ko.xz) xz -dc "$f" >"$work/root/lib/modules/$m.ko" ;;
-    *.ko.zst) zstd -qdc "$f" >"$work/root/lib/modules/$m.ko" || die "cannot decompress $f" ;;
-    *.ko.gz) gzip -dc "$f" >"$work/root/lib/modules/$m.ko" ;;
-    *) die "unknown module format: $f" ;;
-    esac
-    deps=$(tr '\0' '\n' <"$work/root/lib/modules/$m.ko" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
-    for d in $deps; do add_mod "$d"; done
-    echo "$m" >>"$work/order"
-}
-for m in $want_mods; do add_mod "$m"; done
+kmods_copy "$moddir" "$work" "$work/root/lib/modules" $want_mods
 cp "$work/order" "$work/root/lib/modules/order"
 
 # initramfs tree
 r=$work/root
-mkdir -p "$r/bin" "$r/dev" "$r/proc" "$r/sys" "$r/tmp" "$r/mnt" "$r/root" "$r/etc"
-ln -s bin "$r/sbin"
-mkdir -p "$r/usr"; ln -s ../bin "$r/usr/bin"; ln -s ../bin "$r/usr/sbin"
-cp "$busybox" "$r/bin/busybox"
-for a in $("$busybox" --list); do
-    [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
-done
+busybox_tree "$r" "$busybox" usr-links
 cp "$init" "$r/init"
 chmod 755 "$r/init"
 # /init redirects to /dev/console itself once devtmpfs is up; the node here
 # only helps the kernel hand /init a console (needs root, optional).
 mknod -m 600 "$r/dev/console" c 5 1 2>/dev/null || true
 echo "$kver" >"$r/etc/kernel-release"
-find "$r" -exec touch -h -d @0 {} +   # reproducible initrd
-(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
-    gzip -9n >"$work/initrd.img" || die "cannot build initrd"
+cpio_newc "$r" | gzip -9n >"$work/initrd.img" || die "cannot build initrd"
 
 # test disk: shake-256 stream of a fixed seed, reproducible everywhere
 /usr/bin/python3 - "$work/disk.img" "$disk_seed" "$disk_mib" <<'PY' || die "cannot build disk.img"

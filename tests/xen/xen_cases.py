@@ -1,0 +1,149 @@
+"""Real-Xen guest cases for xvx.py: Debian's Xen, nested under TCG.
+
+Each XenCase is one `xl create` of the test guest (tests/guest/init) in
+dom0, with libxl's own device-model command line: the unit comes in through
+device_model_args_hvm, its DMAR through acpi_firmware=.  expect lists what
+must be reported, as in tests/guest/cases.py: the guest's XVI-RESULT keys,
+xen.* keys from dom0's runner (tests/xen/run-cases), hyp.* counters from
+x-hyp-stats-file, and host-side checks (dm_machine, qemu_log, dmar_iasl,
+dmar_matches_file).
+
+A case may require a feature (requires=): a word of `xl info`'s virt_caps
+(hvm_directio, ...) or of XEN_FEATURES (what a patched Xen offers, e.g.
+ir-entries for XEN_DMOP_set_ir_entries); without it the case is reported
+as skipped, with the reason.
+"""
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'guest'))
+from cases import HOST_SHA, DISK_OK, gt, one_of, _e, _pred  # noqa: E402
+
+# The emulated disk the unit translates for.  class=0x0180 (mass storage,
+# other): Linux's Xen platform code asks QEMU to unplug emulated disks at
+# boot, and QEMU's xen-platform unplug takes every PCI device of class SCSI
+# (virtio-blk's default) for one; see README, "Using it with Xen".
+DISK = ('virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,'
+        'class=0x0180')
+
+# The unit's MSIs reach Xen through the native backend's inject_msi
+HYP_XEN_OK = {
+    'hyp.backend': 'xen',
+    'hyp.inject_msi.calls': gt(0), 'hyp.inject_msi.refused': '0',
+    'hyp.inject_msi.errors': '0',
+}
+# libxl started the device model on xenfv, and nothing was left behind
+XEN_RUN_OK = {
+    'xen.create_rc': '0', 'xen.state': 'done', 'dm_machine': 'xenfv',
+    'xen.leftover_domains': '0', 'xen.leftover_qemu': '0',
+    'xen.leftover_xenstore': '0',
+}
+DMA_ON = {'dmar': 'on', 'dma_translation': 'on'}
+
+
+def contains(text):
+    return _pred('contains %r' % text, lambda v: v is not None and text in v)
+
+
+def not_value(text):
+    return _pred('!= %s' % text, lambda v: v is not None and v != text)
+
+
+@dataclass
+class XenCase:
+    name: str
+    desc: str
+    device: str                 # -device argument ('' for no unit)
+    append: str = ''            # guest kernel command line, extra
+    expect: dict = field(default_factory=dict)
+    timeout: int = 300          # this case, in dom0 (the host adds a margin)
+    requires: tuple = ()
+    dmar: str = None            # unit options for dmar-file= (acpi_firmware=)
+    read_mib: int = 0
+    save_at: int = 0            # xl save/restore after this many rounds
+    reboot: bool = False        # on_reboot = "restart"
+    vcpus: int = 1
+    memory: int = 256
+    disk: str = DISK
+    tsc_mode: str = None        # xl.cfg tsc_mode (None: Xen's default)
+
+
+OFF = 'xen-viommu,intremap=off'
+
+CASES = [
+    XenCase('xen-dma-strict',
+            'intremap=off: DMA remapping of a virtio-blk disk, strict '
+            'invalidation; MSIs via inject_msi (Xen PIRQs)',
+            OFF, 'intel_iommu=on iommu.strict=1',
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='off',
+               iommu_group_type='DMA'),
+            dmar='intremap=off'),
+    XenCase('xen-dma-lazy',
+            'intremap=off: DMA remapping, lazy (flush queue); the DMAR '
+            'hvmloader passed on is the one dmar-file= wrote',
+            OFF, 'intel_iommu=on',
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='off',
+               iommu_group_type='DMA-FQ', dmar_iasl='ok',
+               dmar_matches_file='yes', dmar_table='1'),
+            dmar='intremap=off'),
+    XenCase('xen-ir-only',
+            'dma-translation=off (README for passthrough on upstream Xen): '
+            'no DMA translation; intremap=auto turns remapping off with a '
+            'warning',
+            'xen-viommu,dma-translation=off', 'intel_iommu=on',
+            _e(DISK_OK, XEN_RUN_OK, ir='off', dmar='off',
+               dma_translation='off', dmar_no_translation='1',
+               iommu_groups='0',
+               qemu_log=contains('intremap=auto: interrupt remapping off')),
+            dmar='intremap=off,dma-translation=off'),
+    XenCase('xen-intremap-on',
+            'intremap=on is refused at start, with the reason: upstream '
+            'Xen lacks the IR-entries operation',
+            'xen-viommu,intremap=on',
+            expect={'xen.create_rc': not_value('0'),
+                    'xen.state': 'refused',
+                    'qemu_log': contains("intremap=on needs the hypervisor's "
+                                         "IR-entries operation"),
+                    'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
+            timeout=120, dmar='intremap=off'),
+    XenCase('xen-intremap-auto',
+            'intremap=auto (the default): remapping off with a warning, DMA '
+            'remapping on',
+            'xen-viommu', 'intel_iommu=on iommu.strict=1',
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='off',
+               qemu_log=contains('intremap=auto: interrupt remapping off')),
+            dmar='intremap=off'),
+    XenCase('xen-save-restore',
+            'xl save + xl restore while the guest reads through the unit '
+            '(strict); it goes on with the right data',
+            OFF, 'intel_iommu=on iommu.strict=1 xvi.rounds=16',
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK,
+               {'rounds_sha256': HOST_SHA, 'rounds_min_irqs': gt(0),
+                'xen.rounds_after_restore': gt(2)},
+               rounds_ok='16', ir='off', **{'xen.save_rc': '0',
+                                            'xen.restore_rc': '0'}),
+            timeout=420, read_mib=8, save_at=5, dmar='intremap=off'),
+    XenCase('xen-reboot',
+            'the guest reboots itself (on_reboot="restart"): the second '
+            'boot works and nothing is left behind',
+            OFF, 'intel_iommu=on xvi.reboot=1',
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='off',
+               boot_count='2', host_reboots='1'),
+            timeout=420, reboot=True, dmar='intremap=off'),
+    # A Xen with XEN_DMOP_set_ir_entries (issue 14): remapping on
+    XenCase('xen-ir-xapic',
+            'intremap=on,x2apic=off on a Xen with the IR-entries operation',
+            'xen-viommu,intremap=on,x2apic=off', 'intel_iommu=on',
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='xapic'),
+            requires=('ir-entries',), dmar='intremap=on,x2apic=off'),
+]
+
+_BY_NAME = {c.name: c for c in CASES}
+assert len(_BY_NAME) == len(CASES), 'duplicate case names'
+
+
+def get(name):
+    return _BY_NAME.get(name)
