@@ -151,6 +151,8 @@ static bool xvi_dma_translate_sm(XenViommuState *s, XenViommuDevAS *d,
     if (t->perm) {
         xvi_iotlb_insert_pasid(s->iotlb, d->sm.did, d->sm.pasid, t);
     }
+    /* The walk allowed this access, even where the cached copy may not */
+    t->perm |= access;
     return true;
 }
 

@@ -309,14 +309,14 @@ static int fl_done(const XviWalkReq *req, const uint64_t *addr,
                    const uint64_t *pte, unsigned n, XviTranslation *t)
 {
     bool write = req->access & XVI_PERM_WRITE;
-    bool user = req->access & XVI_PERM_USER;
     unsigned i;
 
-    /* What a cached copy may serve: writes only once D is set */
-    if (fl_write_ok(user, req->wpe, t->perm) &&
-        (write || (pte[n - 1] & FL_D))) {
-        t->perm |= XVI_PERM_WRITE;
-    } else {
+    /*
+     * What a cached copy may serve, whoever asks: writes only where R/W
+     * allows them and D is set.  A supervisor write to a read-only page
+     * (WPE clear) passed the check but is not cached as writable.
+     */
+    if (!(pte[n - 1] & FL_D) && !write) {
         t->perm &= ~XVI_PERM_WRITE;
     }
     if (!req->write) {

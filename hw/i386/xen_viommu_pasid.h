@@ -67,9 +67,10 @@ int xvi_sm_lookup(const XviSmConfig *cfg, XviReadFn *read, void *opaque,
  * user requests need U/S at every level (0x81), writes need R/W at every
  * level unless a supervisor request with WPE clear (0x85); A is set in
  * every entry used and D in the leaf of a write (0x91 when that write
- * fails; @write may be NULL for no updates).  A translation walked for a
- * read whose leaf is not dirty is reported without XVI_PERM_WRITE, so a
- * cached copy never lets a write skip setting D.  @out->perm carries
+ * fails; @write may be NULL for no updates).  @out->perm is what a cached
+ * copy may serve to any request of the (did, PASID): R/W only where the
+ * tables allow writes and the leaf is dirty (a read of a clean page, or a
+ * supervisor write to a read-only page, is not cached as writable), and
  * XVI_PERM_USER when a user request may use the page.
  * Second-level and pass-through: as xvi_sl_walk() with the scalable-mode
  * reasons.  Nested is not offered: XVI_FR_SM_PE_INVALID.

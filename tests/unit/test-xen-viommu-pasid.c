@@ -450,8 +450,10 @@ static void test_fl_faults(void)
     put64(&m, pde, get64(&m, pde) & ~FL_RW);
     g_assert_cmpint(fl_walk(&m, &sm_all, &e, 0x1000, XVI_PERM_WRITE, &t), ==,
                     XVI_FR_NONE);
-    g_assert_true(t.perm & XVI_PERM_WRITE);
+    /* Not cached as writable: a user request of the PASID may not write */
+    g_assert_false(t.perm & XVI_PERM_WRITE);
     g_assert_false(t.perm & XVI_PERM_USER);
+    g_assert_false(xvi_sm_perm_ok(&e, XVI_PERM_WRITE, t.perm));
     e.wpe = true;
     g_assert_cmpint(fl_walk(&m, &sm_all, &e, 0x1000, XVI_PERM_WRITE, &t), ==,
                     XVI_FR_SM_WRITE);
