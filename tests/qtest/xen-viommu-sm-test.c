@@ -768,6 +768,72 @@ static void test_descriptor_errors(void)
     env_quit(&e);
 }
 
+/*
+ * Seeded random register accesses (TTM and DW among the bits), random
+ * bytes in the scalable-mode tables and the 256-bit queue, edu DMA in
+ * between: QEMU survives, and after a system reset the unit translates
+ * through proper first-level tables again.  Not a fuzzer.
+ */
+static void test_hostile_storm(void)
+{
+    static const uint64_t targets[] = {
+        ROOT_GPA, CTX_GPA, PDIR_GPA, PTBL_GPA, TABLES_GPA, QUEUE_GPA,
+        STATUS_GPA, 0x3ff000000000ULL, BASE, 0,
+    };
+    g_autoptr(GRand) r = g_rand_new_with_seed(0x5eed15);
+    Env e;
+    int i;
+
+    env_init(&e, "intremap=on,x2apic=on");
+    for (i = 0; i < 20000; i++) {
+        unsigned what = g_rand_int_range(r, 0, 100);
+        uint64_t off = g_rand_int_range(r, 0, 0x1000);
+        uint64_t val = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+
+        if (what < 10) {
+            static const uint64_t regs[] = { RTADDR, IQA, 0xb8 };
+
+            wr64(&e, regs[g_rand_int_range(r, 0, 3)],
+                 targets[g_rand_int_range(r, 0, ARRAY_SIZE(targets))] |
+                 (val & 0xc0f));
+        } else if (what < 20) {
+            wr32(&e, GCMD, val);
+        } else if (what < 25) {
+            wr64(&e, IQT, (val & 0xff) << 4);
+        } else if (what < 45) {
+            qtest_writeq(e.qts, targets[g_rand_int_range(r, 0, 7)] +
+                         (off & ~7ULL), val);
+        } else if (what < 50) {
+            edu_dma(&e, what & 1, val & 0xfffff000);
+        } else if (what < 80) {
+            qtest_writel(e.qts, BASE + (off & ~3ULL), val);
+        } else {
+            qtest_readq(e.qts, BASE + (off & ~7ULL));
+        }
+    }
+
+    qtest_system_reset(e.qts);
+    g_assert_cmphex(rd32(&e, GSTS), ==, 0);
+    g_assert_cmphex(rd64(&e, RTADDR), ==, 0);
+    qpci_device_enable(e.edu);
+    e.bar = qpci_iomap(e.edu, 0, NULL);
+    e.next_table = TABLES_GPA;
+    qtest_memset(e.qts, ROOT_GPA, 0, 0x4000);
+    wr32(&e, FSTS, 0xff);
+    for (i = 0; i < NR_FRCD; i++) {
+        wr64(&e, FRCD + i * 16 + 8, FRCD_F);
+    }
+    setup(&e, PGTT_FL);
+    fl_map(&e, IOVA_R, GPA_A, FL_URW);
+    fl_map(&e, IOVA_W, GPA_B, FL_URW);
+    ram_fill(&e, GPA_A, 0x5a);
+    edu_dma(&e, false, IOVA_R);
+    edu_dma(&e, true, IOVA_W);
+    g_assert_true(ram_has(&e, GPA_B, 0x5a));
+    check_no_fault(&e);
+    env_quit(&e);
+}
+
 /* Migration ---------------------------------------------------------------- */
 
 static void wait_migration(QTestState *qts, const char *cmd, const char *key,
@@ -846,5 +912,6 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/sm/descriptor-errors",
                    test_descriptor_errors);
     qtest_add_func("/xen-viommu/sm/migration", test_migration);
+    qtest_add_func("/xen-viommu/sm/hostile-storm", test_hostile_storm);
     return g_test_run();
 }
