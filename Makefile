@@ -89,9 +89,20 @@ fuzz:
 
 # The Xen 4.17 hypervisor with patches/xen applied, and its host unit tests
 # (scripts/xen-build.sh: cached by the series' hash; ~7 min cold on 2 cores)
-.PHONY: xen
+.PHONY: xen check-xen-ir
 xen:
 	@sh scripts/xen-build.sh --test
+
+# Real-Xen cases on that hypervisor (XEN_IMAGE; its own dom0 image): remapping
+# on (tests/xen/xen_ir_cases.py) and, as a baseline, remapping off
+XEN_IR_CASES ?= xen-ir-x2apic xen-ir-x2apic-affinity xen-ir-xapic xen-dma-strict
+check-xen-ir: all guest
+	@img=$$(sh scripts/xen-build.sh) && \
+	XEN_IMAGE=$$img/xen sh scripts/xen-image.sh $(BUILD_DIR)/xen-image-ir \
+		$(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
+	XEN_FEATURES=ir-entries /usr/bin/python3 tests/xen/xvx.py --qemu $(QEMU) \
+		--xen-dir $(BUILD_DIR)/xen-image-ir --guest-dir $(GUEST_DIR) \
+		--log-dir $(BUILD_DIR)/check/xen-ir $(addprefix --case ,$(XEN_IR_CASES))
 
 clean:
 	-[ -f $(QEMU_BUILD)/build.ninja ] && ninja -C $(QEMU_BUILD) -t clean >/dev/null
