@@ -529,6 +529,17 @@ bool xen_viommu_pt_dma_attach(PCIDevice *pdev, uint32_t machine_sbdf,
     if (!s || !s->dma_translation) {
         return true;
     }
+    if (s->scalable_mode) {
+        /* The mirror copies legacy-mode second-level tables only */
+        error_setg(errp, "xen-viommu: passthrough device %02x.%x cannot be "
+                   "put under the unit's DMA remapping in scalable mode",
+                   PCI_SLOT(pdev->devfn), PCI_FUNC(pdev->devfn));
+        error_append_hint(errp, "Scalable-mode tables are not mirrored into "
+                          "the hypervisor.  Drop scalable-mode, or use "
+                          "dma-translation=off for an interrupt-remapping-"
+                          "only unit.\n");
+        return false;
+    }
     if (!s->pv_on) {
         error_setg(errp, "xen-viommu: passthrough device %02x.%x cannot be "
                    "put under the unit's DMA remapping: pv-iommu is off",

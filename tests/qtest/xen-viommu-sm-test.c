@@ -416,6 +416,12 @@ static void test_config_errors(void)
                  "scalable-mode=on cannot be combined with pv-iommu=on");
     expect_error("-device xen-viommu,scalable-mode=on,x-oracle=on",
                  "x-oracle=on models legacy mode only");
+    /* Passthrough devices: refused, even with a PV-IOMMU hypervisor */
+    expect_error("-device xen-viommu,scalable-mode=on,hypervisor=double,"
+                 "x-double-pv-iommu=on "
+                 "-device x-xen-viommu-pt-testdev,host-sbdf=768",
+                 "cannot be put under the unit's DMA remapping in scalable "
+                 "mode");
 }
 
 /* First-level translation of reads and writes; A and D in the leaves */
