@@ -154,10 +154,58 @@ def _pc(prefix, dev):
 XEN = 'xen-viommu,intremap=on,x2apic=on'
 INTEL = 'intel-iommu,intremap=on,eim=on'
 
+
+def ecap_bits(on, off):
+    """Hex ECAP with bits @on set and @off clear."""
+    def ok(v):
+        try:
+            e = int(v, 16)
+        except (TypeError, ValueError):
+            return False
+        return all(e >> b & 1 for b in on) and not any(e >> b & 1 for b in off)
+    return _pred('ECAP bits %s set, %s clear' % (on, off), ok)
+
+
+ECAP_SMTS, ECAP_SLTS, ECAP_FLTS = 43, 46, 47
+
+
+def _sm(prefix, fl_dev, sl_dev):
+    """Scalable mode (Linux sm_on): first-level tables where FLTS is offered
+    (Linux's default then), second-level only where it is not; IR x2APIC."""
+    out = []
+    for kind, dev in (('fl', fl_dev), ('sl', sl_dev)):
+        what = 'first-level' if kind == 'fl' else 'second-level'
+        ecap = (ecap_bits([ECAP_SMTS, ECAP_FLTS], []) if kind == 'fl' else
+                ecap_bits([ECAP_SMTS, ECAP_SLTS], [ECAP_FLTS]))
+        out += [
+            Case(prefix + 'sm-%s-strict' % kind,
+                 'scalable mode, %s tables, strict invalidation' % what,
+                 Q35, ['-device', dev], 'intel_iommu=on,sm_on iommu.strict=1',
+                 _e(DISK_OK, DMA_ON, TWO_CPUS, {'dmar0_ecap': ecap},
+                    ir='x2apic', iommu_group_type='DMA')),
+            Case(prefix + 'sm-%s-lazy' % kind,
+                 'scalable mode, %s tables, lazy (flush queue) invalidation'
+                 % what,
+                 Q35, ['-device', dev], 'intel_iommu=on,sm_on',
+                 _e(DISK_OK, DMA_ON, TWO_CPUS, {'dmar0_ecap': ecap},
+                    ir='x2apic', iommu_group_type='DMA-FQ')),
+        ]
+    out.append(Case(prefix + 'sm-pt', 'scalable mode, iommu=pt: pass-through '
+                    'PASID entries', Q35, ['-device', fl_dev],
+                    'intel_iommu=on,sm_on iommu=pt',
+                    _e(DISK_OK, dmar='on', dma_translation='pt',
+                       iommu_group_type='identity')))
+    return out
+
 CASES = (
     _scenarios(XEN, 'xen-viommu,intremap=on,x2apic=off',
                XEN + ',dma-translation=off', 'q35-')
     + [_pc('pc-', XEN)]
+    + _sm('q35-', XEN + ',scalable-mode=on',
+          XEN + ',scalable-mode=on,first-level=off')
+    # intel-iommu's x-scalable-mode without x-flts offers second-level only
+    + _sm('ref-intel-', INTEL + ',x-scalable-mode=on,x-flts=on',
+          INTEL + ',x-scalable-mode=on')
     + _scenarios(INTEL, 'intel-iommu,intremap=on,eim=off',
                  INTEL + ',dma-translation=off', 'ref-intel-')
     + [
