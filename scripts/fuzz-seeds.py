@@ -15,6 +15,13 @@ root table and enable translation, then let edu DMA through it; queued
 invalidation with a wait descriptor; interrupt remapping with IO-APIC and
 MSI sources.  Table contents come from DMA patterns (the fuzzer fills any
 memory a device or the unit reads with them).
+
+The "preset-" seeds start from the state x-fuzz-preset=on gives every
+input (hw/i386/xen_viommu_fuzz.c.inc: tables at 16 MiB, TE, QIE and IRE
+on, MSIs enabled) and change it: DMA through 4 KiB, 2 MiB, read-only and
+unmapped pages, queued invalidations, a table entry turned into one that
+maps the interrupt range, compatibility-format MSIs in xAPIC mode with and
+without CFI, and a stale 2 MiB entry above 2^46 invalidated through IVA.
 """
 import os
 import re
@@ -50,6 +57,10 @@ def dma_pattern(data, index=0, stride=0):
 
 def clock_step():
     return bytes([OP_CLOCK_STEP])
+
+
+def clear_dma_patterns():
+    return bytes([OP_CLEAR_DMA_PATTERNS])
 
 
 def probe(binary, workdir):
@@ -215,6 +226,80 @@ def main():
         mmio_write(xvi, 0x18, IRE | QIE),
         mmio_write(xvi, 0x88, 0xff0, Q),                  # 255 descriptors
         mmio_read(xvi, 0x80, Q), mmio_read(xvi, 0x34)]
+    # 5. From the x-fuzz-preset state (constants of xen_viommu_fuzz.c.inc)
+    FP_BASE = 0x1000000
+    FP_CTX, FP_PML4, FP_PDPT = FP_BASE + 0x1000, FP_BASE + 0x2000, \
+        FP_BASE + 0x3000
+    FP_PD, FP_PT, FP_HIGH_PD = FP_BASE + 0x4000, FP_BASE + 0x5000, \
+        FP_BASE + 0x7000
+    FP_IRT, FP_STATUS = FP_BASE + 0x10000, FP_BASE + 0x30000
+    FP_HIGH_IOVA = 0x520000000000
+    EDU_DID = 2                 # slot 1: odd slots are in domain 2
+    CFI = 1 << 23
+    PRESET = TE | QIE | IRE     # what GCMD must keep saying
+    frcd = [mmio_read(xvi, 0x34), mmio_read(xvi, 0x200, Q),
+            mmio_read(xvi, 0x208, Q)]
+    edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
+    seeds["preset-dma"] = \
+        edu_dma(0x40000, 0x3000, 0x100, 3) + \
+        edu_dma(0x400000, 0x40000, 0x100, 1) + \
+        edu_dma(0x40000, 0xa00000, 0x100, 3) + \
+        edu_dma(0x20000000, 0x40000, 0x100, 1) + frcd
+    # A page-selective IOTLB and a wait descriptor, filled in when the
+    # unit fetches them; then the same DMA again
+    seeds["preset-qi"] = \
+        edu_dma(0x40000, 0x3000, 0x100, 1) + [
+            dma_pattern(struct.pack("<QQ", 2 | 3 << 4 | EDU_DID << 16,
+                                    0x3000) +
+                        struct.pack("<QQ", 5 | 1 << 5 | 0x1234 << 32,
+                                    FP_STATUS)),
+            mmio_write(xvi, 0x88, 0x20, Q), clear_dma_patterns(),
+            mmio_read(xvi, 0x80, Q)] + \
+        edu_dma(0x40000, 0x3000, 0x100, 1) + frcd
+    # edu's MSI through IRTE 1; then the IRTE read turned into a
+    # not-present, a posted and a reserved-bit entry
+    # (a global IEC descriptor, fetched first, drops the cached entry)
+    seeds["preset-msi"] = edu_fire + [
+        dma_pattern(struct.pack("<QQ", 0x4, 0)),
+        dma_pattern(struct.pack("<QQ", 0x0000000000410000, 0)),
+        dma_pattern(struct.pack("<QQ", 0x0000000000418001, 0)),
+        dma_pattern(struct.pack("<QQ", 0x0000000000411001, 0)),
+        mmio_write(xvi, 0x88, 0x10, Q)] + edu_fire * 3 + [
+        clear_dma_patterns()] + frcd
+    # A walk whose last entry maps the interrupt range (fault 0xE)
+    seeds["preset-intr-range"] = [
+        dma_pattern(struct.pack("<QQ", FP_CTX | 1, 0)),
+        dma_pattern(struct.pack("<QQ", FP_PML4 | 1, 2 | EDU_DID << 8)),
+        dma_pattern(struct.pack("<Q", FP_PDPT | 3)),
+        dma_pattern(struct.pack("<Q", FP_PD | 3)),
+        dma_pattern(struct.pack("<Q", FP_PT | 3)),
+        dma_pattern(struct.pack("<Q", 0xfee00003)),
+    ] + edu_dma(0x40000, 0x3000, 0x100, 3) + [clear_dma_patterns()] + frcd
+    # xAPIC mode: a compatibility-format MSI is blocked (0x25) while CFI
+    # is clear and passes once it is set
+    seeds["preset-compat-xapic"] = [
+        mmio_write(xvi, 0xb8, FP_IRT | 7, Q),             # IRTA, EIME=0
+        mmio_write(xvi, 0x18, PRESET | SIRTP),
+        mmio_write(xvi, 0x18, PRESET),
+        pci_write(pdev, 0x44, 0xfee00000), pci_write(pdev, 0x4c, 0x41),
+    ] + edu_fire + frcd + [mmio_write(xvi, 0x18, PRESET | CFI)] + \
+        edu_fire + [mmio_read(xvi, 0x1c)]
+    # A 2 MiB translation above 2^46 is cached; its table entry is then
+    # cleared (a descriptor fetch from that table page, filled with zeros,
+    # is how the fuzzer writes memory) and invalidated through IVA; the
+    # next DMA must fault
+    seeds["preset-stale-wide-iva"] = [
+        mmio_write(xvi, 0x18, TE | IRE)] + \
+        edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + [
+        dma_pattern(bytes(16)),
+        mmio_write(xvi, 0x90, FP_HIGH_PD, Q),
+        mmio_write(xvi, 0x18, TE | IRE | QIE),
+        mmio_write(xvi, 0x88, 0x10, Q),
+        clear_dma_patterns(),
+        mmio_write(xvi, 0x18, TE | IRE),
+        mmio_write(xvi, 0x100, FP_HIGH_IOVA | 9, Q),      # IVA, AM=9
+        mmio_write(xvi, 0x108, (1 << 63) | (3 << 60) | (EDU_DID << 32), Q),
+    ] + edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + frcd
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
             f.write(SEP.join(cmds))

@@ -30,12 +30,15 @@ jobs=${FUZZ_NINJA_JOBS:-2}
 bin=$dir/qemu-build/qemu-fuzz-x86_64
 
 # The unit (first, so that the PCI devices after it get its address spaces),
-# and DMA-capable PCI devices behind it: edu (QEMU's DMA test device, MSI),
-# virtio-blk with iommu_platform (virtqueues through the unit), e1000e (DMA,
-# MSI-X).  The IO-APIC is fuzzed too: its interrupts are remapped by the unit.
+# and DMA-capable PCI devices behind it: edu (QEMU's DMA test device, MSI;
+# 64-bit DMA addresses), virtio-blk with iommu_platform (virtqueues through
+# the unit), e1000e (DMA, MSI-X).  The IO-APIC is fuzzed too: its
+# interrupts are remapped by the unit.  x-fuzz-preset starts every input
+# from a unit set up as drivers leave it; x-oracle aborts on a unit that
+# breaks the architecture (both test-only, see docs/fuzzing.md).
 args=${FUZZ_ARGS:-"-M q35 -nodefaults \
--device xen-viommu,intremap=on,x2apic=on \
--device edu \
+-device xen-viommu,intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on \
+-device edu,dma_mask=0xffffffffffffffff \
 -drive if=none,id=fz0,driver=null-co,read-zeroes=on,size=1M \
 -device virtio-blk-pci,drive=fz0,iommu_platform=on,disable-legacy=on \
 -device e1000e,romfile="}
@@ -64,6 +67,10 @@ build() {
 # the final corpus.
 sanitizer_env() {
     export QEMU_FUZZ_ARGS="$args" QEMU_FUZZ_OBJECTS="$objects"
+    # Memory a command has filled stays as it was for the rest of that
+    # command: what the unit read is what x-oracle reads back (and a
+    # replayed trace does the same as the run)
+    export QEMU_AVOID_DOUBLE_FETCH=1
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:symbolize=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}"
     export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$dir/qemu-src/scripts/oss-fuzz/lsan_suppressions.txt}"
@@ -81,9 +88,9 @@ run() {
     log=$dir/fuzz-$(date +%Y%m%d-%H%M%S).log
     before=$(artifacts)
     sanitizer_env
-    # Driver-like command sequences to start from (default configuration).
-    ls "$dir/corpus" | grep -q '^seed-' ||
-        /usr/bin/python3 "$top/scripts/fuzz-seeds.py" "$bin" "$dir/corpus"
+    # Driver-like command sequences to start from (default configuration),
+    # written every run so that new seeds reach an existing corpus too
+    /usr/bin/python3 "$top/scripts/fuzz-seeds.py" "$bin" "$dir/corpus"
     corpus0=$(ls "$dir/corpus" | wc -l)
     say "QEMU_FUZZ_ARGS=$QEMU_FUZZ_ARGS"
     say "QEMU_FUZZ_OBJECTS=$QEMU_FUZZ_OBJECTS"
@@ -98,7 +105,7 @@ run() {
           ${FUZZ_FLAGS:-} "$dir/corpus" 2>&1; echo $? > "$rcfile"; } |
         tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' || true
     rc=$(cat "$rcfile" 2>/dev/null || echo 1)
-    leakrc=0 unit=
+    leakrc=0 unit= all=
     if [ "$rc" = 0 ]; then
         say "leak check and coverage: each corpus input once with LeakSanitizer"
         (cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz -runs=0 \
@@ -117,8 +124,16 @@ run() {
                   printf "%-26s %5d/%-5d edges %3d%%\n", "total (xen_viommu*.c)",
                       C, T, T ? 100 * C / T : 0 }' "$log.leaks" |
             sort > "$dir/coverage.txt"
-        say "xen-viommu coverage by file: $dir/coverage.txt"
-        unit=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$dir/coverage.txt")
+        # The unit's files that this configuration can reach (no
+        # hypervisor, passthrough, ACPI or test devices; not the oracle)
+        awk '$1 ~ /^xen_viommu(|_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid)\.c$/ {
+                split($2, e, "/"); C += e[1]; T += e[2] }
+            END { printf "%-26s %5d/%-5d edges %3d%%\n", "unit (reachable files)",
+                      C, T, T ? 100 * C / T : 0 }' "$dir/coverage.txt" \
+            >> "$dir/coverage.txt"
+        sed 's/^/fuzz: coverage: /' "$dir/coverage.txt"
+        unit=$(sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$dir/coverage.txt")
+        all=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p' "$dir/coverage.txt")
     fi
 
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -131,7 +146,7 @@ run() {
     new=$(artifacts | grep -vxF "$before" || true)
     [ -n "$before" ] || new=$(artifacts)
     ncrash=$(printf '%s' "$new" | grep -c . || true)
-    say "summary: ${execs:-?} executions (${eps:-?} exec/s) in ${secs}s, cov: ${cov:-?} ft: ${ft:-?}, xen-viommu ${unit:-?}, corpus $corpus inputs, crashes found: $ncrash (libFuzzer exit $rc, leak check exit $leakrc)"
+    say "summary: ${execs:-?} executions (${eps:-?} exec/s) in ${secs}s, cov: ${cov:-?} ft: ${ft:-?}, xen-viommu ${unit:-?} (all files ${all:-?}), corpus $corpus inputs, crashes found: $ncrash (libFuzzer exit $rc, leak check exit $leakrc)"
     if [ "$ncrash" != 0 ]; then
         printf '%s\n' "$new" | sed "s#^#fuzz: artifact: $dir/artifacts/#"
         say "replay one as a qtest trace: sh scripts/fuzz.sh trace FILE"

@@ -279,7 +279,6 @@ static bool o_walk(XenViommuState *s, const OCtx *c, uint64_t iova,
     uint64_t table = c->slptptr, pte, mask;
     unsigned level, width;
     uint8_t perm = O_R | O_W;
-    uint32_t perm_reason = (acc & O_W) ? RB(0x5) : RB(0x6);
 
     memset(r, 0, sizeof(*r));
     if (c->reasons) {
@@ -350,7 +349,7 @@ static bool o_walk(XenViommuState *s, const OCtx *c, uint64_t iova,
                 r->leaf = false;
             } else if (r->gpa <= O_INTR_LAST &&
                        r->gpa + mask >= O_INTR_FIRST) {
-                r->maybe |= RB(0xe) | (r->reasons ? 0 : perm_reason);
+                r->maybe |= RB(0xe);
             }
             return true;
         }
