@@ -76,6 +76,10 @@ INTEL = getattr(C, 'INTEL', 'intel-iommu,intremap=on,eim=on')
 Q35 = getattr(C, 'Q35', ['-M', 'q35', '-smp', '2', '-cpu', 'max'])
 LAZY = 'intel_iommu=on'
 STRICT = 'intel_iommu=on iommu.strict=1'
+SM = 'intel_iommu=on,sm_on'
+# Modes compared, each with its intel-<mode> and xen-<mode> configurations;
+# sm: scalable mode with first-level tables, lazy
+MODES = ('lazy', 'strict', 'sm')
 # name -> (device option or None, kernel args, mode)
 CONFIGS = {
     'none': (None, LAZY, 'none'),
@@ -83,6 +87,8 @@ CONFIGS = {
     'intel-strict': (INTEL, STRICT, 'strict'),
     'xen-lazy': (XEN, LAZY, 'lazy'),
     'xen-strict': (XEN, STRICT, 'strict'),
+    'intel-sm': (INTEL + ',x-scalable-mode=on,x-flts=on', SM, 'sm'),
+    'xen-sm': (XEN + ',scalable-mode=on', SM, 'sm'),
     # The same as xen-lazy on the hypervisor double: its hypercall counts
     'xen-double': (XEN + ',hypervisor=double', LAZY, 'lazy'),
 }
@@ -209,7 +215,8 @@ def boot_once(qemu, gdir, disk, name, run, use_perf, hyp_stats):
            'group_type': r.get('iommu_group_type'), 'error': r.get('error'),
            'w': {}}
     # sanity: the guest really ran in the mode this configuration stands for
-    want = {'none': 'none', 'lazy': 'DMA-FQ', 'strict': 'DMA'}[CONFIGS[name][2]]
+    want = {'none': 'none', 'lazy': 'DMA-FQ', 'strict': 'DMA',
+            'sm': 'DMA-FQ'}[CONFIGS[name][2]]
     if out['ok'] and out['group_type'] != want:
         out['ok'] = False
         out['error'] = 'iommu_group_type=%s, want %s' % (out['group_type'], want)
@@ -243,7 +250,7 @@ def summarize(runs):
     summary = {}
     wl = [(w[0], w[2]) for w in workloads()] + [('boot', 's')]
     for wtag, unit in wl:
-        for mode in ('lazy', 'strict'):
+        for mode in MODES:
             cfgs = ['none', 'intel-' + mode, 'xen-' + mode]
             row = {'unit': unit, 'configs': {}}
             for c in cfgs:
@@ -274,7 +281,7 @@ def summarize(runs):
             summary['%s/%s' % (wtag, mode)] = row
     # working set: cost per MiB (ms) at each size, and its growth small -> large
     ws = {}
-    for mode in ('lazy', 'strict'):
+    for mode in MODES:
         for c in ('none', 'intel-' + mode, 'xen-' + mode):
             costs = {}
             for m in WS_MIB:
@@ -323,7 +330,7 @@ def table(summary, ws):
                      % (key.split('/')[0], mode, cells[0], cells[1], cells[2],
                         row['unit'], '(%d failed runs)' % fails if fails else ''))
     lines += ['', 'QEMU CPU time per boot (s), median [min-max]']
-    for mode in ('lazy', 'strict'):
+    for mode in MODES:
         cf = summary['boot/' + mode]['configs']
         lines.append('%-16s %-6s  %s' % ('qemu_cpu', mode, '  '.join(
             '%s=%s' % (c, fmt_stat(v['qemu_cpu_s'])) for c, v in cf.items())))
