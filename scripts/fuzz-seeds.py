@@ -17,7 +17,7 @@ MSI sources.  Table contents come from DMA patterns (the fuzzer fills any
 memory a device or the unit reads with them).
 
 The "preset-" seeds start from the state x-fuzz-preset=on gives every
-input (hw/i386/xen_viommu_fuzz.c.inc: tables at 16 MiB, TE, QIE and IRE
+input (hw/i386/xen_viommu_fuzz.c.inc: tables at 480 MiB, TE, QIE and IRE
 on, MSIs enabled) and change it: DMA through 4 KiB, 2 MiB, read-only and
 unmapped pages, queued invalidations, a table entry turned into one that
 maps the interrupt range, compatibility-format MSIs in xAPIC mode with and
@@ -227,7 +227,7 @@ def main():
         mmio_write(xvi, 0x88, 0xff0, Q),                  # 255 descriptors
         mmio_read(xvi, 0x80, Q), mmio_read(xvi, 0x34)]
     # 5. From the x-fuzz-preset state (constants of xen_viommu_fuzz.c.inc)
-    FP_BASE = 0x1000000
+    FP_BASE = 0x1e000000
     FP_CTX, FP_PML4, FP_PDPT = FP_BASE + 0x1000, FP_BASE + 0x2000, \
         FP_BASE + 0x3000
     FP_PD, FP_PT, FP_HIGH_PD = FP_BASE + 0x4000, FP_BASE + 0x5000, \

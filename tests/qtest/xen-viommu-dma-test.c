@@ -1219,6 +1219,35 @@ static void test_oracle(void)
     oracle_on = false;
 }
 
+/*
+ * x-fuzz-preset, the fuzzer's starting state (under the oracle): from reset
+ * translation, queued invalidation and remapping are on, the tables in RAM
+ * map IOVA 0-512 MiB onto the same addresses (10-12 MiB read-only) and
+ * 0x520000000000 onto 64 MiB, and edu's MSI is on, remappable, handle 1
+ */
+static void test_fuzz_preset(void)
+{
+    uint8_t msi;
+    Env e;
+
+    env_init(&e, "q35", "intremap=on,x2apic=on,x-fuzz-preset=on,"
+             "x-oracle=on");
+    g_assert_cmphex(rd32(&e, GSTS), ==, 0xc7000000);   /* TE SRTP QIE IRE */
+    msi = qpci_find_capability(e.edu, 0x05, 0);        /* MSI */
+    g_assert_cmpuint(msi, !=, 0);
+    g_assert_cmphex(qpci_config_readl(e.edu, msi + 4), ==, 0xfee00030);
+    g_assert_true(qpci_config_readw(e.edu, msi + 2) & 1);
+
+    /* env_init's preload went through the identity map: edu holds 0x11 */
+    edu_dma(&e, true, GPA_A);
+    g_assert_true(ram_has(&e, GPA_A, 0x11));
+    edu_dma(&e, true, 0x520000000000ULL + 0x1000);
+    g_assert_true(ram_has(&e, 0x4000000ULL + 0x1000, 0x11));
+    edu_dma(&e, true, 0xa01000ULL);
+    check_fault(&e, 0, 0xa01000ULL, FR_WRITE, false);
+    env_quit(&e);
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -1260,5 +1289,6 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu-dma/hostile/page-table",
                    test_hostile_page_table);
     qtest_add_func("/xen-viommu-dma/oracle/workloads", test_oracle);
+    qtest_add_func("/xen-viommu-dma/oracle/fuzz-preset", test_fuzz_preset);
     return g_test_run();
 }
