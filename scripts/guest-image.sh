@@ -29,7 +29,7 @@ lib=$here/deb-lib.sh
 . "$lib"
 busybox=/bin/busybox
 # Root modules the guest needs; their dependencies are added from modinfo.
-want_mods="virtio_pci virtio_blk nvme"
+want_mods="virtio_pci virtio_blk nvme virtio_net"
 disk_mib=16
 disk_seed=xen-viommu-guest-disk-v1
 
