@@ -245,6 +245,9 @@ static int xvi_notify_flag_changed(IOMMUMemoryRegion *iommu,
                    "(vfio-pci) are not supported behind this unit");
         return -EINVAL;
     }
+    /* Invalidations look for listeners only while there are some */
+    d->s->unmap_listeners += !!(new & IOMMU_NOTIFIER_UNMAP) -
+                             !!(d->notifier_flags & IOMMU_NOTIFIER_UNMAP);
     d->notifier_flags = new;
     return 0;
 }
@@ -448,7 +451,9 @@ void xvi_dma_inv_iotlb_all(XenViommuState *s)
     xvi_iotlb_flush_all(s->iotlb);
     qemu_mutex_unlock(&s->lock);
     req.size = 1ULL << s->aw_bits;
-    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    if (s->unmap_listeners) {
+        xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    }
     xvi_ptdma_iotlb_invalidate(s, true, 0, 0, UINT64_MAX);
 }
 
@@ -459,7 +464,9 @@ void xvi_dma_inv_iotlb_domain(XenViommuState *s, uint16_t did)
     qemu_mutex_lock(&s->lock);
     xvi_iotlb_flush_domain(s->iotlb, did);
     qemu_mutex_unlock(&s->lock);
-    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    if (s->unmap_listeners) {
+        xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    }
     xvi_ptdma_iotlb_invalidate(s, false, did, 0, UINT64_MAX);
 }
 
@@ -473,7 +480,9 @@ void xvi_dma_inv_iotlb_pages(XenViommuState *s, uint16_t did, uint64_t addr,
     qemu_mutex_lock(&s->lock);
     xvi_iotlb_flush_pages(s->iotlb, did, addr, am);
     qemu_mutex_unlock(&s->lock);
-    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    if (s->unmap_listeners) {
+        xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    }
     xvi_ptdma_iotlb_invalidate(s, false, did, req.addr,
                                req.addr + req.size - 1);
 }
@@ -494,7 +503,9 @@ void xvi_dma_inv_piotlb(XenViommuState *s, uint16_t did, uint32_t pasid,
     xvi_iotlb_flush_pasid(s->iotlb, did, pasid, addr, am);
     qemu_mutex_unlock(&s->lock);
     /* Notifiers hear of the domain's range: they know no PASIDs */
-    xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    if (s->unmap_listeners) {
+        xvi_for_each_dev(s, xvi_dev_unmap, &req);
+    }
     xvi_ptdma_iotlb_invalidate(s, false, did, req.addr,
                                req.addr + req.size - 1);
 }

@@ -289,6 +289,7 @@ struct XenViommuState {
     XviIec *iec;
     uint32_t ctx_gen;
     GHashTable *buses;          /* PCIBus * -> XenViommuBus * */
+    unsigned unmap_listeners;   /* devices with UNMAP notifiers */
 
     /* IO-APIC interrupts: written into ioapic_as, remapped as SID ioapic_sid */
     AddressSpace ioapic_as;
