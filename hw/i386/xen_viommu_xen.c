@@ -43,8 +43,13 @@
 /* Delivery into QEMU's APIC: hypervisor=none, and the double's callback */
 static void xvi_apic_send(uint64_t addr, uint32_t data)
 {
+    /* The class follows the accelerator, fixed for the process's life */
+    static APICCommonClass *apic;
     MSIMessage msg = { .address = addr, .data = data };
-    APICCommonClass *apic = apic_get_class(NULL);
+
+    if (!apic) {
+        apic = apic_get_class(NULL);
+    }
 
     if (apic && apic->send_msi) {
         apic->send_msi(&msg);
