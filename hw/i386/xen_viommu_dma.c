@@ -156,6 +156,44 @@ static bool xvi_dma_translate_sm(XenViommuState *s, XenViommuDevAS *d,
     return true;
 }
 
+/*
+ * The device's last translation, if no flush happened since and it allows
+ * @access: a device streaming through a page needs neither the lock nor
+ * the IOTLB.  A flush racing with this is one racing with the access
+ * itself, as it would be with the lock.
+ */
+static bool xvi_last_lookup(XenViommuState *s, XenViommuDevAS *d,
+                            uint64_t addr, unsigned access,
+                            XviTranslation *t)
+{
+    uint32_t iotlb_gen, ctx_gen;
+    unsigned seq;
+
+    do {
+        seq = seqlock_read_begin(&d->last_seq);
+        *t = d->last;
+        iotlb_gen = d->last_iotlb_gen;
+        ctx_gen = d->last_ctx_gen;
+    } while (seqlock_read_retry(&d->last_seq, seq));
+    return iotlb_gen == xvi_iotlb_gen(s->iotlb) &&
+           ctx_gen == qatomic_read(&s->ctx_gen) &&
+           (addr & ~t->mask) == t->iova && (access & t->perm) == access;
+}
+
+/* Lock held.  Not with iotlb-size=0 (nothing cached) or x-iotlb-verify */
+static void xvi_last_set(XenViommuState *s, XenViommuDevAS *d,
+                         const XviTranslation *t)
+{
+    if (!s->iotlb_size || s->iotlb_verify) {
+        return;
+    }
+    seqlock_write_begin(&d->last_seq);
+    d->last = *t;
+    d->last_iotlb_gen = xvi_iotlb_gen(s->iotlb);
+    d->last_ctx_gen = s->ctx_gen;
+    seqlock_write_end(&d->last_seq);
+}
+
 static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
                                    IOMMUAccessFlags flag, int iommu_idx)
 {
@@ -173,6 +211,14 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
     XviTranslation t;
     int fault;
 
+    if (access && xvi_last_lookup(s, d, addr, access, &t)) {
+        entry.iova = t.iova;
+        entry.translated_addr = t.gpa;
+        entry.addr_mask = t.mask;
+        entry.perm = (t.perm & XVI_PERM_READ ? IOMMU_RO : 0) |
+                     (t.perm & XVI_PERM_WRITE ? IOMMU_WO : 0);
+        goto traced;
+    }
     qemu_mutex_lock(&s->lock);
     fault = xvi_dev_context(s, d);
     if (fault) {
@@ -220,6 +266,7 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
                       addr, flag, d->ctx.fpd);
         goto out;
     }
+    xvi_last_set(s, d, &t);
 done:
     entry.iova = t.iova;
     entry.translated_addr = t.gpa;
@@ -228,6 +275,7 @@ done:
                  (t.perm & XVI_PERM_WRITE ? IOMMU_WO : 0);
 out:
     qemu_mutex_unlock(&s->lock);
+traced:
     xvi_oracle_translate(s, d, addr, flag, &entry);
     trace_xen_viommu_translate(xvi_dev_sid(d), addr, entry.translated_addr,
                                entry.addr_mask, entry.perm);
@@ -344,6 +392,7 @@ static AddressSpace *xvi_get_as(PCIBus *bus, void *opaque, int devfn)
     d->bus = bus;
     d->devfn = devfn;
     d->ctx_gen = s->ctx_gen - 1;
+    seqlock_init(&d->last_seq);
     name = g_strdup_printf("xen-viommu-%02x.%x", PCI_SLOT(devfn),
                            PCI_FUNC(devfn));
 

@@ -13,6 +13,7 @@
 #include "hw/pci/pci.h"
 #include "exec/memory.h"
 #include "qemu/thread.h"
+#include "qemu/seqlock.h"
 #include "qemu/bitmap.h"
 #include "hw/xen/xen_viommu.h"
 #include "hw/xen/xen_viommu_hyp.h"
@@ -226,6 +227,15 @@ typedef struct XenViommuDevAS {
     int ctx_fault;
     XviContextEntry ctx;        /* scalable mode: did, fpd, tt from sm */
     XviSmEntry sm;              /* scalable mode: the RID_PASID's entry */
+    /*
+     * The last translation, which translate() reads without the lock:
+     * valid while the IOTLB's flush generation and s->ctx_gen are the ones
+     * it was taken at (an IOTLB generation is never 0).  Written under the
+     * lock; legacy-mode contexts only.
+     */
+    QemuSeqLock last_seq;
+    XviTranslation last;
+    uint32_t last_iotlb_gen, last_ctx_gen;
 } XenViommuDevAS;
 
 struct XenViommuState {
