@@ -248,10 +248,24 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
             xvi_iotlb_verify(s, d, addr, access, &t);
         }
     } else {
+        /*
+         * The paging-structure cache names the leaf table when it can
+         * (x-oracle models cached leaves only: it goes without)
+         */
+        uint64_t root = d->ctx.slptptr | d->ctx.levels;
+        XviLeafTable start, found = { 0 };
+        bool psc = !s->oracle;
+        bool cached = psc && xvi_iotlb_lookup_table(s->iotlb, d->ctx.did,
+                                                    root, addr, &start);
+
         trace_xen_viommu_iotlb_miss(xvi_dev_sid(d), d->ctx.did, addr);
         memset(&t, 0, sizeof(t));
-        fault = xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,
-                            access, &t);
+        fault = xvi_sl_walk_cached(&s->walk_cfg, xvi_read_guest, s, &d->ctx,
+                                   addr, access, cached ? &start : NULL,
+                                   psc ? &found : NULL, &t);
+        if (found.found) {
+            xvi_iotlb_insert_table(s->iotlb, d->ctx.did, root, addr, &found);
+        }
         if (fault && fault != XVI_FR_READ && fault != XVI_FR_WRITE) {
             xvi_dma_fault(s, d, fault, addr, flag, d->ctx.fpd);
             goto out;

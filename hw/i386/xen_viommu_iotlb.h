@@ -33,12 +33,6 @@ typedef struct XviIotlbStats {
     uint64_t table_hits, table_misses;  /* leaf-table cache lookups */
 } XviIotlbStats;
 
-/* A cached leaf table: its address and what the levels above allow */
-typedef struct XviLeafTable {
-    uint64_t table;     /* guest-physical address of the level-1 table */
-    uint8_t perm;       /* XVI_PERM_* ANDed over the levels above it */
-} XviLeafTable;
-
 /* @capacity 0 gives a cache that never holds anything. */
 XviIotlb *xvi_iotlb_new(unsigned capacity);
 void xvi_iotlb_free(XviIotlb *tlb);

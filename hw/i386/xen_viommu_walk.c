@@ -238,11 +238,21 @@ int xvi_walk_levels(const XviWalkFormat *fmt, const XviWalkReq *req,
     if (req->levels < 3 || req->levels > XVI_WALK_MAX_LEVELS) {
         return fmt->fr_root_read;
     }
+    if (req->leaf_table) {
+        req->leaf_table->found = false;
+    }
     /*
      * One entry per level: at most five reads, whatever the tables hold.
-     * Level 1 entries are always leaves, so the loop ends there.
+     * Level 1 entries are always leaves, so the loop ends there.  From a
+     * cached leaf table, one read.
      */
-    for (level = req->levels;; level--) {
+    level = req->levels;
+    if (req->start && !fmt->done) {
+        level = 1;
+        table = req->start->table;
+        perm = req->start->perm;
+    }
+    for (;; level--) {
         unsigned idx = (req->iova >> level_shift(level)) & (XVI_ENTRIES - 1);
         uint64_t addr = table + idx * sizeof(uint64_t), pte;
         XviPte e = { 0 };
@@ -283,6 +293,12 @@ int xvi_walk_levels(const XviWalkFormat *fmt, const XviWalkReq *req,
             return fault;
         }
         table = e.addr;
+        if (level == 2 && req->leaf_table && !fmt->done) {
+            /* Every level above the leaf table is present and valid */
+            req->leaf_table->table = table;
+            req->leaf_table->perm = perm;
+            req->leaf_table->found = true;
+        }
     }
 }
 
@@ -357,6 +373,15 @@ int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
                 const XviContextEntry *ce, uint64_t iova, unsigned access,
                 XviTranslation *out)
 {
+    return xvi_sl_walk_cached(cfg, read, opaque, ce, iova, access, NULL, NULL,
+                              out);
+}
+
+int xvi_sl_walk_cached(const XviWalkConfig *cfg, XviReadFn *read,
+                       void *opaque, const XviContextEntry *ce, uint64_t iova,
+                       unsigned access, const XviLeafTable *start,
+                       XviLeafTable *leaf_table, XviTranslation *out)
+{
     XviWalkReq req = {
         .cfg = cfg,
         .read = read,
@@ -365,7 +390,13 @@ int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
         .levels = ce->levels,
         .iova = iova,
         .access = access & (XVI_PERM_READ | XVI_PERM_WRITE),
+        .start = start,
+        .leaf_table = leaf_table,
     };
+
+    if (leaf_table) {
+        leaf_table->found = false;
+    }
 
     if (ce->tt == XVI_TT_PASS_THROUGH) {
         if (beyond_width(iova, cfg->mgaw)) {

@@ -136,6 +136,16 @@ typedef struct XviTranslation {
  * entries decode, which access its permissions allow and which fault
  * reasons it reports.
  */
+/*
+ * A leaf (level-1) table: where it is and what the levels above it allow,
+ * as a paging-structure cache keeps it (xen_viommu_iotlb.h).
+ */
+typedef struct XviLeafTable {
+    uint64_t table;     /* guest-physical address of the level-1 table */
+    uint8_t perm;       /* XVI_PERM_* ANDed over the levels above it */
+    bool found;         /* a walk went through it (XviWalkReq.leaf_table) */
+} XviLeafTable;
+
 typedef struct XviWalkReq {
     const XviWalkConfig *cfg;
     XviReadFn *read;
@@ -146,6 +156,14 @@ typedef struct XviWalkReq {
     uint64_t iova;
     unsigned access;      /* XVI_PERM_READ/WRITE; XVI_PERM_USER: user */
     bool wpe;             /* first-level: supervisor writes honour R/W */
+    /*
+     * Paging-structure cache for the last level, for formats without a
+     * done() callback (which needs the whole path): with @start, only the
+     * entry in that leaf table is read, the levels above taken as cached;
+     * @leaf_table, if set, gets the leaf table the walk went through.
+     */
+    const XviLeafTable *start;
+    XviLeafTable *leaf_table;
 } XviWalkReq;
 
 typedef struct XviPte {
@@ -205,6 +223,20 @@ int xvi_walk_levels(const XviWalkFormat *fmt, const XviWalkReq *req,
 int xvi_sl_walk(const XviWalkConfig *cfg, XviReadFn *read, void *opaque,
                 const XviContextEntry *ce, uint64_t iova, unsigned access,
                 XviTranslation *out);
+
+/*
+ * xvi_sl_walk() for a unit with a paging-structure cache: @start, if not
+ * NULL, is the leaf table an earlier walk of the same context found for
+ * the 2 MiB region of @iova (one read instead of a walk, as hardware's
+ * caches do until software invalidates); @leaf_table, if not NULL, gets
+ * the leaf table this walk went through (found = false when it ended
+ * above level 1: a superpage, a fault, pass-through), for the caller to
+ * cache.
+ */
+int xvi_sl_walk_cached(const XviWalkConfig *cfg, XviReadFn *read,
+                       void *opaque, const XviContextEntry *ce, uint64_t iova,
+                       unsigned access, const XviLeafTable *start,
+                       XviLeafTable *leaf_table, XviTranslation *out);
 
 /*
  * Visit every present leaf mapping of @ce that overlaps [start, end]

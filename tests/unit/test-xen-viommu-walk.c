@@ -860,6 +860,73 @@ static void test_walk_range_5level(void)
     mem_fini(&m);
 }
 
+/* A cached leaf table: one read, the same answer as the whole walk */
+static void test_walk_cached(void)
+{
+    const uint64_t a = 0x40000000ULL + 3 * SZ_2M + 0x7000;
+    XviTranslation t, full;
+    XviLeafTable lt, ro;
+    XviContextEntry ce, pt = { .tt = XVI_TT_PASS_THROUGH };
+    uint64_t root, leaf;
+    Mem m;
+
+    mem_init(&m);
+    root = alloc_page(&m);
+    ce = ml_ctx(root, 4);
+    leaf = map(&m, root, 4, a, 0x11000, 1, PTE_RW);
+    map(&m, root, 4, a + 0x5000, 0x12000, 1, PTE_R);
+    map(&m, root, 4, a + SZ_2M, 0x13000, 1, PTE_RW);
+    map(&m, root, 4, 0x80000000ULL, 0x400000, 2, PTE_RW);
+
+    /* A full walk reports the leaf table it went through */
+    m.reads = 0;
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &ce, a,
+                                       XVI_PERM_WRITE, NULL, &lt, &t), ==,
+                    XVI_FR_NONE);
+    g_assert_cmpuint(m.reads, ==, 4);
+    g_assert_true(lt.found);
+    g_assert_cmphex(lt.table, ==, leaf & ~0xfffULL);
+    g_assert_cmpuint(lt.perm, ==, XVI_PERM_READ | XVI_PERM_WRITE);
+
+    /* From it: one read, as the whole walk says, faults included */
+    m.reads = 0;
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &ce,
+                                       a + 0x5000, XVI_PERM_WRITE, &lt, NULL,
+                                       &t), ==, XVI_FR_WRITE);
+    g_assert_cmpuint(m.reads, ==, 1);
+    g_assert_cmpint(walk(&m, &cfg_all, &ce, a + 0x5000, XVI_PERM_WRITE,
+                         &full), ==, XVI_FR_WRITE);
+    g_assert_cmphex(t.gpa, ==, full.gpa);
+    g_assert_cmphex(t.iova, ==, full.iova);
+    g_assert_cmpuint(t.perm, ==, full.perm);
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &ce,
+                                       a + 0x1000, XVI_PERM_READ, &lt, NULL,
+                                       &t), ==, XVI_FR_READ);
+
+    /* What the levels above allowed comes from the cached entry */
+    ro = lt;
+    ro.perm = XVI_PERM_READ;
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &ce, a,
+                                       XVI_PERM_WRITE, &ro, NULL, &t), ==,
+                    XVI_FR_WRITE);
+    g_assert_cmpuint(t.perm, ==, XVI_PERM_READ);
+
+    /* No leaf table: a superpage, a fault above level 1, pass-through */
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &ce,
+                                       0x80000000ULL, XVI_PERM_READ, NULL,
+                                       &lt, &t), ==, XVI_FR_NONE);
+    g_assert_false(lt.found);
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &ce,
+                                       1ULL << 40, XVI_PERM_READ, NULL, &lt,
+                                       &t), ==, XVI_FR_READ);
+    g_assert_false(lt.found);
+    g_assert_cmpint(xvi_sl_walk_cached(&cfg_all, mem_read, &m, &pt, a,
+                                       XVI_PERM_READ, NULL, &lt, &t), ==,
+                    XVI_FR_NONE);
+    g_assert_false(lt.found);
+    mem_fini(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -883,5 +950,6 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu/walk/range-5level", test_walk_range_5level);
     g_test_add_func("/xen-viommu/walk/intr-range", test_walk_intr_range);
     g_test_add_func("/xen-viommu/walk/range-intr", test_walk_range_intr);
+    g_test_add_func("/xen-viommu/walk/cached", test_walk_cached);
     return g_test_run();
 }
