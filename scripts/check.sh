@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run xen-viommu's tests: unit tests, qtests, guest boots.
 # Usage: scripts/check.sh [unit|qtest|guest|guest-slow|xen ...]
-#        (default: unit qtest guest)
+#        (default: unit qtest guest xen)
 # Prints one line per test and ends with "N passed, N failed[, N skipped]".
 # Exits non-zero if anything failed.  Logs go to build/check/.
 set -u
@@ -9,7 +9,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/check-env.sh"
 
-suites=${*:-unit qtest guest}
+suites=${*:-unit qtest guest xen}
 logs=$BUILD_DIR/check
 mkdir -p "$logs"
 passed=0
@@ -99,9 +99,14 @@ for suite in $suites; do
     xen)
         # Real Xen: one L0 boot runs every case (tests/xen/xvx.py)
         log=$logs/xen.log
+        case_args=
+        if [ "$XEN_CASES" != all ]; then
+            for c in $XEN_CASES; do case_args="$case_args --case $c"; done
+        fi
+        # shellcheck disable=SC2086 # word list
         if /usr/bin/python3 "$top/tests/xen/xvx.py" --qemu "$QEMU" \
                --xen-dir "$XEN_DIR" --guest-dir "$GUEST_DIR" \
-               --log-dir "$logs/xen" > "$log" 2>&1; then
+               --log-dir "$logs/xen" $case_args > "$log" 2>&1; then
             rc=0
         else
             rc=$?

@@ -320,6 +320,8 @@ def dm_args(xl_lines):
     args = []
     on = False
     for line in xl_lines:
+        if 'with additional environment' in line:
+            break
         if 'Spawning device-model' in line:
             on = True
             continue
