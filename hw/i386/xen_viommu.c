@@ -836,6 +836,7 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_ON_OFF_AUTO("first-level", XenViommuState, first_level,
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("hpet", XenViommuState, hpet, true),
+    DEFINE_PROP_UINT32("ioapic-id", XenViommuState, ioapic_id, UINT32_MAX),
     DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
     DEFINE_PROP_STRING("hypervisor", XenViommuState, hypervisor),
     DEFINE_PROP_BOOL("x-double-ext-dest-id", XenViommuState,

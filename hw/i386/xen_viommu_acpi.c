@@ -26,6 +26,7 @@
 #include "hw/timer/hpet.h"
 #include "qemu/error-report.h"
 #include "system/system.h"
+#include "system/xen.h"
 #include "xen_viommu_internal.h"
 
 #define DMAR_FLAG_INTR_REMAP        (1 << 0)
@@ -39,7 +40,13 @@
 #define SCOPE_HPET                  4     /* MSI-capable HPET */
 #define HPET_ENUMERATION_ID         0     /* QEMU's HPET table: number 0 */
 #define SCOPE_LEN                   8     /* header + one path entry */
-#define IOAPIC_ENUMERATION_ID       0     /* QEMU's IO-APIC has id 0 */
+/*
+ * The IO-APIC's id as the MADT gives it, which the scope must repeat
+ * (Linux turns remapping off otherwise): 0 in QEMU's own tables, 1 in
+ * hvmloader's, which is where a standalone table (dmar-file=) goes.
+ */
+#define IOAPIC_ID_QEMU              0
+#define IOAPIC_ID_HVMLOADER         1
 
 static void dmar_append_scope(GArray *blob, uint8_t type, uint8_t enum_id,
                               uint8_t bus, uint8_t devfn)
@@ -114,6 +121,9 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
     GArray *scopes = g_array_new(false, true, 1);
     uint8_t dmar_flags = 0;
     uint8_t drhd_flags = 0;
+    uint8_t ioapic_id = s->ioapic_id <= UINT8_MAX ? s->ioapic_id :
+                        linker && !xen_enabled() ? IOAPIC_ID_QEMU :
+                        IOAPIC_ID_HVMLOADER;
     /* Listed only where its interrupts really come through the unit */
     bool hpet = xvi_ir_hpet_remapped(s) &&
                 object_resolve_path_type("", TYPE_HPET, NULL);
@@ -160,7 +170,7 @@ void xen_viommu_build_dmar(XenViommuState *s, GArray *table_data,
     build_append_int_noprefix(table_data, 0, 1);           /* reserved */
     build_append_int_noprefix(table_data, 0, 2);           /* segment */
     build_append_int_noprefix(table_data, s->base, 8);
-    dmar_append_scope(table_data, SCOPE_IOAPIC, IOAPIC_ENUMERATION_ID,
+    dmar_append_scope(table_data, SCOPE_IOAPIC, ioapic_id,
                       XVI_IOAPIC_BUS, XVI_IOAPIC_DEVFN);
     g_array_append_vals(table_data, scopes->data, scopes->len);
     g_array_free(scopes, true);

@@ -251,6 +251,7 @@ struct XenViommuState {
     bool iotlb_verify;
     char *dmar_file;
     bool platform_opt_in;       /* DMAR DMA_CTRL_PLATFORM_OPT_IN */
+    uint32_t ioapic_id;         /* DMAR IO-APIC scope id; > 255: auto */
     bool scalable_mode;         /* ECAP.SMTS: RTADDR.TTM = 01b tables */
     OnOffAuto first_level;      /* ECAP.FLTS (scalable mode) */
     bool hpet;                  /* the HPET in the DMAR, its MSIs remapped */

@@ -448,6 +448,8 @@ static void test_dmar_file(void)
         g_assert_cmpuint(t[52] & 1, ==, 1);
         g_assert_cmphex(ldq_le_p(t + 56), ==, BASE);
         g_assert_cmpuint(t[64], ==, 3);
+        /* The file is for hvmloader, whose MADT gives the IO-APIC id 1 */
+        g_assert_cmpuint(t[68], ==, 1);
         g_assert_cmpuint(t[69], ==, 0xff);
         g_assert_cmpuint(t[70], ==, 0);
         g_assert_cmpuint(t[71], ==, 0);
