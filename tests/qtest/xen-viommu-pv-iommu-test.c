@@ -546,6 +546,15 @@ static void hypercalls_case(bool strict, unsigned pages, bool scattered)
     env_quit(&e);
 }
 
+/* One mirrored device, translation and queued invalidation on */
+static void env_init_queued(Env *e)
+{
+    env_init(e, "", false);
+    enable(e, &e->a);
+    wr64(e, IQA, QUEUE_GPA);
+    wr32(e, GCMD, GCMD_TE | GCMD_QIE);
+}
+
 /*
  * Queued invalidation: a batch of page-selective descriptors is one sync,
  * complete when the wait descriptor that follows reports
@@ -556,10 +565,7 @@ static void test_queued(void)
     unsigned i;
     Env e;
 
-    env_init(&e, "", false);
-    enable(&e, &e.a);
-    wr64(&e, IQA, QUEUE_GPA);
-    wr32(&e, GCMD, GCMD_TE | GCMD_QIE);
+    env_init_queued(&e);
     for (i = 0; i < 200; i++) {
         uint64_t iova = IOVA_BULK + i * 0x1000ULL;
 
@@ -599,10 +605,7 @@ static void test_queued_storm(void)
     unsigned i;
     Env e;
 
-    env_init(&e, "", false);
-    enable(&e, &e.a);
-    wr64(&e, IQA, QUEUE_GPA);
-    wr32(&e, GCMD, GCMD_TE | GCMD_QIE);
+    env_init_queued(&e);
     for (i = 0; i < n; i++) {
         uint64_t iova = IOVA_BULK + i * 0x1000ULL;
 
