@@ -22,8 +22,6 @@
 #include "trace.h"
 
 #define TYPE_XEN_VIOMMU_MEMORY_REGION "xen-viommu-iommu-memory-region"
-#define XVI_IR_BASE     0xfee00000ULL
-#define XVI_IR_SIZE     0x100000ULL
 
 static uint16_t xvi_dev_sid(XenViommuDevAS *d)
 {

@@ -183,6 +183,10 @@
 /* Output address width of the walk: what a guest may map to. */
 #define XVI_HAW                 46
 
+/* The interrupt window of every requester's address space (walk.h) */
+#define XVI_IR_BASE             XVI_INTR_ADDR_FIRST
+#define XVI_IR_SIZE             (XVI_INTR_ADDR_LAST - XVI_INTR_ADDR_FIRST + 1)
+
 /* Interrupt entries are told to their consumers in chunks of 256 */
 #define XVI_IR_CHUNK_ORDER      8
 #define XVI_IR_CHUNK            (1u << XVI_IR_CHUNK_ORDER)

@@ -27,8 +27,6 @@
 #include "xen_viommu_internal.h"
 #include "trace.h"
 
-#define XVI_IR_BASE     0xfee00000ULL
-#define XVI_IR_SIZE     0x100000ULL
 #define XVI_IRTE_SIZE   16
 #define XVI_IR_REMAPPABLE (1ULL << 4)   /* interrupt format: remappable */
 
