@@ -7,13 +7,14 @@
 #   symlinked to the same path in the tree, so editing it in the repository
 #   and running make rebuilds just what depends on it.
 # - Links left behind by files that were removed from the repository go.
-# - patches/series is applied with patch -p1.  The applied series is
+# - patches/qemu/series is applied with patch -p1.  The applied series is
 #   remembered; when it changes, the old one is reversed first.
 set -eu
 
 repo=$1
 src=$2
 dirs="hw include tests/qtest tests/unit docs"
+pdir=$repo/patches/qemu
 
 # Links ------------------------------------------------------------------------
 for d in $dirs; do
@@ -47,16 +48,16 @@ new=$(mktemp)
 trap 'rm -f "$new"' EXIT
 while read -r p; do
     case $p in ''|'#'*) continue ;; esac
-    [ -f "$repo/patches/$p" ] || { echo "overlay: patches/$p listed in series but missing" >&2; exit 1; }
+    [ -f "$pdir/$p" ] || { echo "overlay: patches/qemu/$p listed in series but missing" >&2; exit 1; }
     printf '%s\n' "$p" >> "$new"
-done < "$repo/patches/series"
+done < "$pdir/series"
 
 if [ -d "$state" ] && [ -f "$state/series" ]; then
     unchanged=yes
     cmp -s "$state/series" "$new" || unchanged=no
     if [ $unchanged = yes ]; then
         while read -r p; do
-            cmp -s "$state/$p" "$repo/patches/$p" || { unchanged=no; break; }
+            cmp -s "$state/$p" "$pdir/$p" || { unchanged=no; break; }
         done < "$new"
     fi
     [ $unchanged = yes ] && exit 0
@@ -73,22 +74,22 @@ fi
 # Check the whole series first so a failure leaves the tree untouched.
 tmp=$(mktemp -d)
 trap 'rm -f "$new"; rm -rf "$tmp"' EXIT
-(cd "$src" && tar -cf - $(cat "$repo"/patches/*.patch | sed -n 's#^+++ b/##p' | sort -u) 2>/dev/null) |
+(cd "$src" && tar -cf - $(cat "$pdir"/*.patch | sed -n 's#^+++ b/##p' | sort -u) 2>/dev/null) |
     tar -C "$tmp" -xf - 2>/dev/null || true
 while read -r p; do
-    if ! patch -s -p1 --dry-run -d "$tmp" < "$repo/patches/$p" >/dev/null 2>&1; then
-        echo "overlay: patches/$p does not apply to QEMU $(cat "$src/VERSION"):" >&2
-        patch -p1 --dry-run -d "$tmp" < "$repo/patches/$p" >&2 || true
+    if ! patch -s -p1 --dry-run -d "$tmp" < "$pdir/$p" >/dev/null 2>&1; then
+        echo "overlay: patches/qemu/$p does not apply to QEMU $(cat "$src/VERSION"):" >&2
+        patch -p1 --dry-run -d "$tmp" < "$pdir/$p" >&2 || true
         echo "overlay: xen-viommu supports QEMU 10.0.x; use a matching tree" >&2
         exit 1
     fi
-    patch -s -p1 -d "$tmp" < "$repo/patches/$p"
+    patch -s -p1 -d "$tmp" < "$pdir/$p"
 done < "$new"
 
 mkdir -p "$state"
 while read -r p; do
-    patch -s -p1 -d "$src" < "$repo/patches/$p"
-    cp "$repo/patches/$p" "$state/$p"
+    patch -s -p1 -d "$src" < "$pdir/$p"
+    cp "$pdir/$p" "$state/$p"
 done < "$new"
 cp "$new" "$state/series"
 echo "overlay: applied $(wc -l < "$new") patches to QEMU $(cat "$src/VERSION")"
