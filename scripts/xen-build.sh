@@ -7,6 +7,8 @@
 #   --test       also build and run the host unit tests of the patched code
 #                (tools/tests/ir_table)
 #   --test-only  only those tests (needs the source, not a hypervisor build)
+#   --cached     print the image's directory if it is built, else fail
+#                (builds and downloads nothing; make install uses it)
 #
 # Only the hypervisor is built (`make -C xen`, Debian's config: its
 # debian/xen-kconfig through olddefconfig), with ccache, $JOBS jobs.  The
@@ -37,6 +39,7 @@ case ${1:-} in
 "") ;;
 --test) mode=build-test ;;
 --test-only) mode="test" ;;
+--cached) mode=cached ;;
 *) die "unknown option $1 (see the head of $0)" ;;
 esac
 
@@ -105,7 +108,7 @@ find_dsc() {
     fi
     mkdir -p "$src_cache"
     vers=$(apt_versions | grep -E '^4\.17\.' || true)
-    if [ -z "$vers" ] && [ ! -f "$SRC_LIST" ]; then
+    if [ -z "$vers" ] && [ ! -f "$SRC_LIST" ] && [ "$mode" != cached ]; then
         add_sources
         vers=$(apt_versions | grep -E '^4\.17\.' || true)
     fi
@@ -120,6 +123,7 @@ find_dsc() {
             return 0
         fi
         grep -qxF "$v" "$unavail" 2>/dev/null && continue
+        [ "$mode" = cached ] && continue
         if (cd "$src_cache" && apt-get source --download-only "xen=$v") \
                >"$src_cache/apt-source.log" 2>&1 && [ -f "$dsc" ]; then
             say "downloaded Debian source package xen $v into $src_cache"
@@ -158,6 +162,11 @@ key=$( {
 } | sha256sum | cut -c1-16)
 out=$CACHE_DIR/xen-build/$key
 
+if [ "$mode" = cached ]; then
+    [ -f "$out/xen.gz" ] || die "not built: $out (make xen builds it)"
+    echo "$out"
+    exit 0
+fi
 if [ "$mode" = build ] && [ -f "$out/xen.gz" ]; then
     say "cached: $out (Xen $deb_ver with patches/xen, key $key)"
     echo "$out"
