@@ -9,6 +9,9 @@
 #                 (bench-unit, a few minutes), then guest workloads
 #                 (scripts/bench.py; ~10-15 min; build/bench/results.json)
 #   make bench-unit  the unit's own costs alone (scripts/bench-unit.py)
+#   make install  the device model, its firmware and xen-viommu-dmar under
+#                 $(PREFIX)/lib/xen-viommu (PREFIX=/usr/local, DESTDIR=),
+#                 and the patched Xen if `make xen` built it
 #   make clean    drop build products (keeps the configured tree and cache)
 #   make distclean  drop build/ entirely (the download cache stays)
 #
@@ -40,7 +43,7 @@ NINJA_TARGETS := qemu-system-x86_64 \
 	$(addprefix tests/unit/,$(UNIT_TESTS))
 
 .PHONY: all run check check-asan check-slow check-xen bench bench-unit \
-	clean distclean guest xen-image fuzz
+	clean distclean guest xen-image fuzz install
 
 all: $(BUILD_DIR)/config.mk
 	@sh scripts/overlay.sh "$(CURDIR)" "$(QEMU_SRC)" | grep -v '^$$' || true
@@ -104,6 +107,12 @@ check-xen-ir: all guest
 	XEN_FEATURES=ir-entries /usr/bin/python3 tests/xen/xvx.py --qemu $(QEMU) \
 		--xen-dir $(BUILD_DIR)/xen-image-ir --guest-dir $(GUEST_DIR) \
 		--log-dir $(BUILD_DIR)/check/xen-ir $(addprefix --case ,$(XEN_IR_CASES))
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: all
+	@sh scripts/install.sh $(QEMU_BUILD) "$(PREFIX)" "$(DESTDIR)" \
+		"$$(sh scripts/xen-build.sh --cached 2>/dev/null)"
 
 clean:
 	-[ -f $(QEMU_BUILD)/build.ninja ] && ninja -C $(QEMU_BUILD) -t clean >/dev/null

@@ -42,6 +42,9 @@ KMSG_RE = re.compile(r'XVI-KMSG (.*)')
 # The test disk.  readonly=on: the image is shared by every boot.
 DISK_DRIVE = 'file={img},if=none,id=d0,format=raw,readonly=on'
 DISK_DEVICE = 'virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on'
+# The build tree's QEMU gets Debian's firmware directories; an installed
+# one (--own-firmware) must find its own
+FIRMWARE_ARGS = ['-L', '/usr/share/seabios', '-L', '/usr/share/qemu']
 
 
 def _args(a):
@@ -104,7 +107,7 @@ def qemu_command(qemu, machine_args, device_args, append_extra='', guest_dir=Non
     return ([qemu, '-accel', accel, '-nographic', '-nodefaults',
              '-serial', 'mon:stdio'] + ([] if reboot else ['-no-reboot']) +
             ['-m', str(mem),
-             '-L', '/usr/share/seabios', '-L', '/usr/share/qemu']
+             ] + FIRMWARE_ARGS
             + _args(machine_args) + _args(device_args) + _args(extra_args)
             + ['-kernel', files['kernel'], '-initrd', files['initrd'],
                '-append', append,
@@ -557,6 +560,9 @@ def main(argv=None):
                     help='case to run (repeatable)')
     ap.add_argument('--log', help='console log file (with several cases: '
                     'a directory, one NAME.log each)')
+    ap.add_argument('--own-firmware', action='store_true',
+                    help='no -L: QEMU finds its firmware itself (an '
+                    'installed device model, see make install)')
     ap.add_argument('--list', action='store_true', help='list the cases')
     ap.add_argument('-v', '--verbose', action='store_true',
                     help='print the parsed results')
@@ -565,6 +571,8 @@ def main(argv=None):
         for c in C.CASES:
             print('%-30s %s' % (c.name, c.desc))
         return 0
+    if a.own_firmware:
+        del FIRMWARE_ARGS[:]
     if not a.qemu or not a.case:
         ap.error('--qemu and --case are required (or --list)')
     try:
