@@ -99,7 +99,8 @@ xen:
 
 # Real-Xen cases on that hypervisor (XEN_IMAGE; its own dom0 image): remapping
 # on (tests/xen/xen_ir_cases.py) and, as a baseline, remapping off
-XEN_IR_CASES ?= xen-ir-x2apic xen-ir-x2apic-affinity xen-ir-xapic xen-dma-strict
+XEN_IR_CASES ?= xen-ir-x2apic xen-ir-x2apic-affinity xen-ir-storm xen-ir-xapic \
+	xen-dma-strict
 check-xen-ir: all guest
 	@img=$$(sh scripts/xen-build.sh) && \
 	XEN_IMAGE=$$img/xen sh scripts/xen-image.sh $(BUILD_DIR)/xen-image-ir \

@@ -24,6 +24,10 @@ def gt(n):
     return _pred('> %s' % n, lambda v: _int(v) is not None and _int(v) > n)
 
 
+def at_most(n):
+    return _pred('<= %s' % n, lambda v: _int(v) is not None and _int(v) <= n)
+
+
 def one_of(*vals):
     return _pred('one of %s' % '|'.join(vals), lambda v: v in vals)
 
@@ -294,6 +298,15 @@ def get(name):
 # entries the device pushed (set_ir_entries).
 
 XEN_DOUBLE = XEN + ',hypervisor=double'
+IR_STORM_ROUNDS = 20
+IR_STORM_OK = {
+    'irstorm_ok': '1', 'irstorm_reads': gt(0), 'irstorm_reads_bad': '0',
+    'irstorm_sha256': HOST_SHA, 'irstorm_irqs': gt(0),
+    'irstorm_moves': gt(IR_STORM_ROUNDS - 1),
+    'hyp.set_ir_entries.calls': at_most(256 * (IR_STORM_ROUNDS + 8) +
+                                        8 * IR_STORM_ROUNDS),
+}
+
 HYP_DOUBLE_OK = {
     'hyp.backend': 'double',
     'hyp.inject_msi.calls': gt(0), 'hyp.inject_msi.refused': '0',
@@ -314,6 +327,17 @@ XEN_DOUBLE_CASES = [
          Q35, ['-device', 'xen-viommu,intremap=on,x2apic=off,hypervisor=double'],
          'intel_iommu=on',
          _e(DISK_OK, TWO_CPUS, HYP_DOUBLE_OK, ir='xapic')),
+    # A hostile interrupt-table writer (xvi.irstorm): every SIRTP costs at
+    # most one whole table's pushes (256 batches of Linux's 65536 entries),
+    # each affinity move a few; the guest's interrupts keep arriving
+    Case('xen-double-ir-storm',
+         'hypervisor double: the guest re-latches its interrupt table and '
+         'moves its disk interrupts in a loop while reading the disk',
+         Q35, ['-device', XEN_DOUBLE],
+         'intel_iommu=on iomem=relaxed xvi.irstorm=%d' % IR_STORM_ROUNDS,
+         _e(DISK_OK, TWO_CPUS, DMA_ON, HYP_DOUBLE_OK, IR_STORM_OK,
+            ir='x2apic'),
+         disk_opts=STEERABLE_DISK, read_mib=4),
     Case('xen-double-ir-only',
          'hypervisor double: dma-translation=off, interrupt remapping only',
          Q35, ['-device', XEN_DOUBLE + ',dma-translation=off'], 'intel_iommu=on',

@@ -9,7 +9,8 @@ on Debian's Xen; `make check-xen-ir` runs the suite on the patched Xen
 unit options are refused at start: xen-intremap-on in xen_cases.py.
 """
 
-from cases import DISK_OK, IRQ_CPU1, STEERABLE_DISK, gt  # noqa: F401
+from cases import (DISK_OK, IRQ_CPU1, IR_STORM_OK, IR_STORM_ROUNDS,  # noqa: F401
+                   STEERABLE_DISK, gt)
 from xen_cases import (DISK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, XenCase, _e)
 
 IR_X2APIC = 'xen-viommu,intremap=on,x2apic=on'
@@ -38,4 +39,15 @@ IR_CASES = [
                IRQ_CPU1, ir='x2apic'),
             requires=('ir-entries',), dmar='intremap=on,x2apic=on', vcpus=2,
             timeout=420, disk=DISK + ',' + STEERABLE_DISK),
+    # The same hostile writer as the double's xen-double-ir-storm: bounded
+    # pushes, nothing misdelivered (the disk's interrupts keep arriving)
+    XenCase('xen-ir-storm',
+            'patched Xen: the guest re-latches its interrupt table and '
+            'moves its disk interrupts in a loop while reading the disk',
+            IR_X2APIC,
+            'intel_iommu=on iomem=relaxed xvi.irstorm=%d' % IR_STORM_ROUNDS,
+            _e(DISK_OK, DMA_ON, HYP_XEN_OK, HYP_IR_OK, XEN_RUN_OK, TWO_VCPUS,
+               IR_STORM_OK, ir='x2apic'),
+            requires=('ir-entries',), dmar='intremap=on,x2apic=on', vcpus=2,
+            timeout=600, read_mib=4, disk=DISK + ',' + STEERABLE_DISK),
 ]
