@@ -91,9 +91,11 @@ for suite in $suites; do
             echo "FAIL install/files: $(tail -n 1 "$log") (log: $log)"
         fi
         for o in intremap=off intremap=on,x2apic=off intremap=on,x2apic=on; do
-            t=$logs/install-dmar-$(echo "$o" | tr =, -_).bin
+            t=$logs/install-dmar-$(echo "$o" | tr '=,' '-_').bin
             rm -f "$t"
-            # The tool names the installed path; under DESTDIR, point it there
+            # The tool names the installed path; under DESTDIR, point it
+            # there.  dmar_check.py takes the options as words.
+            # shellcheck disable=SC2046
             if XEN_VIOMMU_QEMU=$dm "$root/usr/local/bin/xen-viommu-dmar"                    "$t" "$o" >> "$log" 2>&1 &&
                out=$(/usr/bin/python3 "$top/tests/install/dmar_check.py" "$t"                      $(echo "$o" | tr , ' ')); then
                 passed=$((passed + 1))
