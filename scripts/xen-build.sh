@@ -2,20 +2,33 @@
 # Build the Xen 4.17 hypervisor with xen-viommu's Xen patch series
 # (patches/xen/series) applied to Debian 12's `xen` source package.
 #
-# Usage: scripts/xen-build.sh [--test] [--test-only]
+# Usage: scripts/xen-build.sh [--test] [--test-only] [--tools]
 #   (none)       build, or find in the cache, and print the image's directory
 #   --test       also build and run the host unit tests of the patched code
 #                (tools/tests/ir_table)
 #   --test-only  only those tests (needs the source, not a hypervisor build)
 #   --cached     print the image's directory if it is built, else fail
 #                (builds and downloads nothing; make install uses it)
+#   --tools      the hypervisor and the patched toolstack (patch 0004: xl.cfg
+#                viommu=): libxl, xl and what links libxl, in DIR/tools
+#   --cached-tools  print the directory if the hypervisor and the tools are
+#                built, else fail
 #
-# Only the hypervisor is built (`make -C xen`, Debian's config: its
+# The hypervisor is built with `make -C xen` (Debian's config: its
 # debian/xen-kconfig through olddefconfig), with ccache, $JOBS jobs.  The
 # result goes to $CACHE_DIR/xen-build/KEY/{xen,xen.gz,config,info}, KEY
 # being a hash of the source package version and of every file of the
 # series, so an unchanged series rebuilds nothing.  A source package that is
 # not Xen 4.17.x is refused.
+#
+# With --tools, the tools are configured as Debian's packages are (paths,
+# /usr/lib/xen-4.17) and only tools/libs, tools/xl and tools/helpers are
+# built, with ccache.  DIR/tools is a tree to copy over a dom0 that has
+# Debian's xen-utils-4.17: libxenlight, libxlutil and libxenguest and
+# libxenctrl, which libxl's domain builder shares structures with, in
+# usr/lib/x86_64-linux-gnu; xl, libxl-save-helper, xen-init-dom0 and
+# init-xenstore-domain (everything of Debian's that links libxl, whose ABI
+# the patch changes) in usr/lib/xen-4.17/bin.  DIR/tools.info lists them.
 #
 # Environment: CACHE_DIR (~/.cache/xen-viommu), BUILD_DIR (build),
 #   JOBS (2), XEN_DSC (a Debian xen .dsc to use instead of apt's).
@@ -40,6 +53,8 @@ case ${1:-} in
 --test) mode=build-test ;;
 --test-only) mode="test" ;;
 --cached) mode=cached ;;
+--tools) mode=tools ;;
+--cached-tools) mode=cached-tools ;;
 *) die "unknown option $1 (see the head of $0)" ;;
 esac
 
@@ -108,7 +123,7 @@ find_dsc() {
     fi
     mkdir -p "$src_cache"
     vers=$(apt_versions | grep -E '^4\.17\.' || true)
-    if [ -z "$vers" ] && [ ! -f "$SRC_LIST" ] && [ "$mode" != cached ]; then
+    if [ -z "$vers" ] && [ ! -f "$SRC_LIST" ] && [ "${mode#cached}" = "$mode" ]; then
         add_sources
         vers=$(apt_versions | grep -E '^4\.17\.' || true)
     fi
@@ -123,7 +138,7 @@ find_dsc() {
             return 0
         fi
         grep -qxF "$v" "$unavail" 2>/dev/null && continue
-        [ "$mode" = cached ] && continue
+        [ "${mode#cached}" != "$mode" ] && continue
         if (cd "$src_cache" && apt-get source --download-only "xen=$v") \
                >"$src_cache/apt-source.log" 2>&1 && [ -f "$dsc" ]; then
             say "downloaded Debian source package xen $v into $src_cache"
@@ -164,6 +179,17 @@ out=$CACHE_DIR/xen-build/$key
 
 if [ "$mode" = cached ]; then
     [ -f "$out/xen.gz" ] || die "not built: $out (make xen builds it)"
+    echo "$out"
+    exit 0
+fi
+if [ "$mode" = cached-tools ]; then
+    [ -f "$out/xen.gz" ] && [ -f "$out/tools.info" ] ||
+        die "not built: $out with its tools (scripts/xen-build.sh --tools builds them)"
+    echo "$out"
+    exit 0
+fi
+if [ "$mode" = tools ] && [ -f "$out/xen.gz" ] && [ -f "$out/tools.info" ]; then
+    say "cached: $out (Xen $deb_ver with patches/xen and its tools, key $key)"
     echo "$out"
     exit 0
 fi
@@ -251,4 +277,94 @@ if [ ! -f "$out/xen.gz" ]; then
 fi
 
 [ "$mode" = build-test ] && run_tests
+
+# 6. The toolstack (--tools) ----------------------------------------------------
+# What goes into DIR/tools: built file, where it goes
+tools_files="
+tools/libs/ctrl/libxenctrl.so.4.17.0 usr/lib/x86_64-linux-gnu
+tools/libs/guest/libxenguest.so.4.17.0 usr/lib/x86_64-linux-gnu
+tools/libs/light/libxenlight.so.4.17.0 usr/lib/x86_64-linux-gnu
+tools/libs/util/libxlutil.so.4.17.0 usr/lib/x86_64-linux-gnu
+tools/xl/xl usr/lib/xen-4.17/bin
+tools/libs/light/libxl-save-helper usr/lib/xen-4.17/bin
+tools/helpers/xen-init-dom0 usr/lib/xen-4.17/bin
+tools/helpers/init-xenstore-domain usr/lib/xen-4.17/bin"
+
+build_tools() {
+    for t in autoconf autoheader iasl bison flex pkg-config; do
+        command -v "$t" >/dev/null 2>&1 ||
+            die "--tools: $t is missing (Debian: apt-get install autoconf acpica-tools bison flex pkg-config)"
+    done
+    [ -f /usr/share/misc/config.sub ] ||
+        die "--tools: /usr/share/misc/config.sub is missing (Debian: apt-get install autotools-dev)"
+    for h in yajl/yajl_version.h uuid/uuid.h zlib.h ncurses.h; do
+        [ -f "/usr/include/$h" ] ||
+            die "--tools: /usr/include/$h is missing (Debian: apt-get install libyajl-dev uuid-dev zlib1g-dev libncurses-dev python3-dev)"
+    done
+    log=$BUILD_DIR/xen/tools.log
+    : >"$log"
+    say "building the tools: libxl, xl ($JOBS jobs); log: $log"
+    start=$(date +%s)
+    cc=gcc
+    command -v ccache >/dev/null 2>&1 && cc="ccache gcc"
+    # Debian's source has no configure scripts (its build runs autoreconf):
+    # generate them, then configure as debian/rules does (the same paths,
+    # QEMU, SeaBIOS and OVMF from their packages), without what is not
+    # built here (firmware, stubdoms, OCaml, Go, docs)
+    if [ ! -f "$tree/.xen-viommu-tools-configured" ]; then
+        if ! (cd "$tree" &&
+              cp /usr/share/misc/config.sub /usr/share/misc/config.guess . &&
+              ./autogen.sh &&
+              ./configure --disable-stubdom --prefix=/usr \
+                  --includedir=/usr/include \
+                  --libdir=/usr/lib/x86_64-linux-gnu \
+                  --with-libexec-libdir-suffix=/x86_64-linux-gnu \
+                  --sysconfdir=/etc --localstatedir=/var \
+                  --with-libexec-leaf-dir=xen-4.17 \
+                  --disable-qemu-traditional --disable-rombios \
+                  --disable-seabios --disable-ocamltools --disable-golang \
+                  --disable-xsmpolicy --disable-monitors --disable-docs \
+                  --with-system-qemu=/usr/libexec/xen-qemu-system-i386 \
+                  --with-system-seabios=/usr/share/seabios/bios-256k.bin \
+                  --enable-ovmf --with-system-ovmf=/usr/share/ovmf/OVMF.fd \
+                  CC="$cc") >>"$log" 2>&1; then
+            tail -n 20 "$log" >&2
+            die "configuring the tools failed (log: $log)"
+        fi
+        touch "$tree/.xen-viommu-tools-configured"
+    fi
+    if ! (export CCACHE_BASEDIR="$tree" CCACHE_NOHASHDIR=1
+          for d in tools/include tools/libs tools/xl tools/helpers; do
+              make -C "$tree/$d" -j"$JOBS" XEN_TARGET_ARCH=x86_64 CC="$cc" ||
+                  exit 1
+          done) >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "tools build failed (log: $log)"
+    fi
+    secs=$(( $(date +%s) - start ))
+    rm -rf "$out/tools.tmp"
+    echo "$tools_files" | while read -r f dir; do
+        [ -n "$f" ] || continue
+        mkdir -p "$out/tools.tmp/$dir"
+        cp "$tree/$f" "$out/tools.tmp/$dir/"
+        case $f in
+        *.so.4.17.0)
+            b=$(basename "$f" .0)
+            ln -sf "$b.0" "$out/tools.tmp/$dir/$b" ;;
+        esac
+    done
+    {
+        echo "source: Debian xen $deb_ver"
+        echo "key: $key"
+        echo "built: $(date -u +%FT%TZ) in ${secs}s with $JOBS jobs"
+        echo "files:"
+        (cd "$out/tools.tmp" && find . -type f | sort | sed 's,^\./,  ,')
+    } > "$out/tools.info.tmp"
+    rm -rf "$out/tools"
+    mv "$out/tools.tmp" "$out/tools"
+    mv "$out/tools.info.tmp" "$out/tools.info"
+    say "tools built in ${secs}s: $out/tools"
+}
+
+[ "$mode" = tools ] && [ ! -f "$out/tools.info" ] && build_tools
 echo "$out"

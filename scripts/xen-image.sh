@@ -8,6 +8,9 @@
 # OUTDIR gets:
 #   xen           the hypervisor, uncompressed (multiboot image for -kernel);
 #                 $XEN_IMAGE (an uncompressed xen binary) replaces Debian's
+#                 and $XEN_TOOLS (scripts/xen-build.sh --tools' DIR/tools:
+#                 the patched libxl, xl and what links libxl) goes over
+#                 Debian's tools in dom0
 #   vmlinuz       dom0 kernel: the guest's kernel package (scripts/guest-image.sh)
 #   dom0.cpio     newc cpio (uncompressed: faster to unpack under TCG):
 #                 static busybox, tests/xen/init as /init, tests/xen/run-cases,
@@ -59,6 +62,10 @@ done
 for t in cpio dpkg-deb ldd strip sha256sum gzip; do
     command -v "$t" >/dev/null 2>&1 || die "missing tool: $t"
 done
+if [ -n "${XEN_TOOLS:-}" ]; then
+    [ -f "$XEN_TOOLS/usr/lib/xen-$xenver/bin/xl" ] ||
+        die "XEN_TOOLS=$XEN_TOOLS has no usr/lib/xen-$xenver/bin/xl (scripts/xen-build.sh --tools makes it)"
+fi
 if [ -n "${XEN_IMAGE:-}" ]; then
     [ -f "$XEN_IMAGE" ] || die "XEN_IMAGE=$XEN_IMAGE: no such file"
     case $(od -An -tx1 -N2 "$XEN_IMAGE" | tr -d ' ') in
@@ -91,6 +98,10 @@ stamp_now=$( {
         echo "$f $(sum "$f")"
     done
     [ -n "${XEN_IMAGE:-}" ] && echo "XEN_IMAGE $(sum "$XEN_IMAGE")"
+    if [ -n "${XEN_TOOLS:-}" ]; then
+        (cd "$XEN_TOOLS" && find . -type f | LC_ALL=C sort | while read -r f; do
+            echo "XEN_TOOLS $f $(sum "$f")"; done)
+    fi
     true
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$outdir/.stamp" ] && [ "$(cat "$outdir/.stamp")" = "$stamp_now" ] &&
@@ -131,6 +142,12 @@ cp "$work/order" "$r/lib/modules/order"
 for d in $(echo $debs | cut -d' ' -f2-); do
     dpkg-deb -x "$d" "$work/x"
 done
+# The patched toolstack over Debian's (same paths, same sonames)
+tools_from=
+if [ -n "${XEN_TOOLS:-}" ]; then
+    cp -a "$XEN_TOOLS/." "$work/x/"
+    tools_from=" + XEN_TOOLS=$XEN_TOOLS"
+fi
 rm -rf "$work/x/usr/share/doc" "$work/x/usr/share/man" "$work/x/usr/share/lintian" \
        "$work/x/usr/lib/xen-$xenver/lib/python" "$work/x/etc/init.d"
 cp -a "$work/x/." "$r/"
@@ -195,6 +212,10 @@ cpio_newc "$r" >"$work/dom0.cpio" || die "cannot build dom0.cpio"
     echo "dom0 modules: $(tr '\n' ' ' <"$work/order")"
     [ -f "$work/builtin" ] && echo "built-in: $(tr '\n' ' ' <"$work/builtin")"
     for d in $debs; do echo "package: $(basename "$d")"; done
+    if [ -n "${XEN_TOOLS:-}" ]; then
+        echo "tools over the packages' (XEN_TOOLS=$XEN_TOOLS):"
+        (cd "$XEN_TOOLS" && find . -type f | LC_ALL=C sort | sed 's,^\./,  ,')
+    fi
     echo "qemu: $qemu"
 } >"$work/image.txt"
 mv -f "$work/xen" "$outdir/xen"
@@ -202,4 +223,4 @@ mv -f "$work/dom0.cpio" "$outdir/dom0.cpio"
 mv -f "$work/image.txt" "$outdir/image.txt"
 cp "$work/k/boot/vmlinuz-$kver" "$outdir/vmlinuz"
 echo "$stamp_now" >"$outdir/.stamp"
-echo "xen-image: built $outdir (xen from $xen_from, dom0 $kver, $(($(stat -c %s "$outdir/dom0.cpio") >> 20)) MiB initramfs)"
+echo "xen-image: built $outdir (xen from $xen_from$tools_from, dom0 $kver, $(($(stat -c %s "$outdir/dom0.cpio") >> 20)) MiB initramfs)"
