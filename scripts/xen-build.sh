@@ -9,7 +9,7 @@
 #   --test-only  only those tests (needs the source, not a hypervisor build)
 #   --cached     print the image's directory if it is built, else fail
 #                (builds and downloads nothing; make install uses it)
-#   --tools      the hypervisor and the patched toolstack (patch 0004: xl.cfg
+#   --tools      the hypervisor and the patched toolstack (patch 0005: xl.cfg
 #                viommu=): libxl, xl and what links libxl, in DIR/tools
 #   --cached-tools  print the directory if the hypervisor and the tools are
 #                built, else fail
