@@ -12,6 +12,12 @@ A case may require a feature (requires=): a word of `xl info`'s virt_caps
 (hvm_directio, ...) or of XEN_FEATURES (what a patched Xen offers, e.g.
 ir-entries for XEN_DMOP_set_ir_entries); without it the case is reported
 as skipped, with the reason.
+
+A case may need more of the L0 than the default (l0=, an L0Setup): an
+IOMMU for Xen and a PCI device to pass through.  xvx.py boots one L0 per
+setup the chosen cases need, the default first; pci= lists the host
+devices dom0 makes assignable (`xl pci-assignable-add`) and the guest gets
+(`pci = [...]`).
 """
 
 import os
@@ -57,6 +63,16 @@ def not_value(text):
 AUTO_OFF = {'qemu_log': contains('intremap=auto: interrupt remapping off')}
 
 
+@dataclass(frozen=True)
+class L0Setup:
+    """What an L0 gives Xen beyond the default one (xvx.py)."""
+    name: str
+    desc: str
+    # Extra L0 arguments, before its own devices; {guest_dir} is replaced
+    args: tuple = ()
+    xen_args: str = ''          # more of Xen's command line
+
+
 @dataclass
 class XenCase:
     name: str
@@ -77,6 +93,11 @@ class XenCase:
     memory: int = 256
     disk: str = DISK
     tsc_mode: str = None        # xl.cfg tsc_mode (None: Xen's default)
+    l0: L0Setup = None          # None: the default L0
+    pci: tuple = ()             # host BDFs passed through (xl.cfg pci=)
+    # xl.cfg viommu= (patches/xen 0005): libxl adds the unit and its DMAR
+    # itself; device is then '' (the test's counters come with -global)
+    viommu: str = None
 
 
 OFF = 'xen-viommu,intremap=off'
@@ -152,6 +173,9 @@ CASES = [
 # Remapping on, on the patched Xen (issue 14): xen_ir_cases.py
 from xen_ir_cases import IR_CASES  # noqa: E402
 CASES += IR_CASES
+# Passthrough, on an L0 that gives Xen an IOMMU (issue 13): xen_pt_cases.py
+from xen_pt_cases import PT_CASES  # noqa: E402
+CASES += PT_CASES
 
 _BY_NAME = {c.name: c for c in CASES}
 assert len(_BY_NAME) == len(CASES), 'duplicate case names'

@@ -12,6 +12,10 @@ Each case has its own timeout (enforced in dom0, and here with a margin:
 a case that overruns kills L0 and the cases after it are reported as not
 run); the whole L0 run has one too.
 
+Cases that need more of the L0 (xen_cases.L0Setup: an IOMMU for Xen, a
+device to pass through) get an L0 run of their own, after the default
+one: its logs are l0-NAME.log and dom0-logs-NAME/.
+
 CLI::
 
     xvx.py --qemu PATH --xen-dir DIR --guest-dir DIR [--case NAME ...]
@@ -60,6 +64,8 @@ CORES = []
 # --xl / --append: extra xl.cfg lines and guest kernel arguments, all cases
 EXTRA_XL = []
 EXTRA_APPEND = []
+# --dm-arg: extra device-model arguments, all cases (experiments: -trace ...)
+EXTRA_DM = []
 
 
 def dmar_table(qemu, opts, path):
@@ -99,8 +105,14 @@ def xl_cfg(case, cmdline):
     if case.device:
         args += ['-device', '%s,x-hyp-stats-file=/tmp/%s.stats'
                  % (case.device, name)]
-    args += ['-drive', 'file=/images/disk.img,if=none,id=d0,format=raw,'
-             'readonly=on', '-device', case.disk]
+    if case.viommu:
+        # libxl's unit: only the test's counters are set, on every xen-viommu
+        args += ['-global', 'xen-viommu.x-hyp-stats-file=/tmp/%s.stats' % name]
+    args += EXTRA_DM
+    if case.disk:
+        # disk='': no emulated disk (a passthrough one is the guest's vda)
+        args += ['-drive', 'file=/images/disk.img,if=none,id=d0,format=raw,'
+                 'readonly=on', '-device', case.disk]
     q = lambda s: '"%s"' % s.replace('\\', '\\\\').replace('"', '\\"')
     lines = [
         'name = %s' % q(name),
@@ -121,6 +133,10 @@ def xl_cfg(case, cmdline):
     ]
     if case.tsc_mode:
         lines.append('tsc_mode = %s' % q(case.tsc_mode))
+    if case.pci:
+        lines.append('pci = [ %s ]' % ', '.join(q(b) for b in case.pci))
+    if case.viommu:
+        lines.append('viommu = %s' % q(case.viommu))
     lines += EXTRA_XL
     if case.dmar is not None:
         lines.append('acpi_firmware = %s' % q('/plan/%s/dmar.bin' % name))
@@ -148,9 +164,9 @@ def write_plan(plan_dir, cases, qemu, features, total):
             with open(os.path.join(d, 'xl-restart.cfg'), 'w') as f:
                 f.write(xl_cfg(c, guest_cmdline(c, c.timeout, '2')))
         with open(os.path.join(d, 'env'), 'w') as f:
-            f.write('TIMEOUT=%d\nREQUIRES=%s\nSAVE_AT=%d\n'
+            f.write('TIMEOUT=%d\nREQUIRES=%s\nSAVE_AT=%d\nPCI=%s\n'
                     % (c.timeout, shlex.quote(' '.join(c.requires)),
-                       c.save_at))
+                       c.save_at, shlex.quote(' '.join(c.pci))))
         if c.dmar is not None:
             path = os.path.join(d, 'dmar.bin')
             if c.dmar in dmars:
@@ -206,9 +222,19 @@ class L0:
         self.log.close()
 
 
-def run_l0(qemu, xen_dir, cases, log_dir, features, verbose=False):
-    """Boot L0 once for @cases; returns (log text, {name: seconds}, why L0
-    ended early or None, log archive dir or None, L0 seconds)."""
+def l0_args(setup, guest_dir):
+    """The L0 arguments @setup (xen_cases.L0Setup or None) adds."""
+    if not setup:
+        return []
+    return [a.replace('{guest_dir}', guest_dir) for a in setup.args]
+
+
+def run_l0(qemu, xen_dir, cases, log_dir, features, setup=None,
+           guest_dir=None, verbose=False):
+    """Boot L0 once for @cases (all with L0 @setup); returns (log text,
+    {name: seconds}, why L0 ended early or None, log archive dir or None,
+    L0 seconds)."""
+    tag = '-' + setup.name if setup else ''
     total = BOOT_ALLOWANCE + sum(c.timeout + CASE_MARGIN for c in cases)
     tmp = tempfile.mkdtemp(prefix='xvx-')
     try:
@@ -230,16 +256,22 @@ def run_l0(qemu, xen_dir, cases, log_dir, features, verbose=False):
             if ',' in p or ' ' in p:
                 raise RuntimeError('multiboot module path %r has a comma or '
                                    'space' % p)
+        xen_args = XEN_ARGS
+        if setup and setup.xen_args:
+            xen_args += ' ' + setup.xen_args
         cmd = [qemu, '-M', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max',
                '-smp', '2', '-m', L0_MEM, '-nographic', '-nodefaults',
                '-serial', 'stdio', '-no-reboot',
                '-L', '/usr/share/seabios', '-L', '/usr/share/qemu',
-               '-kernel', os.path.join(xen_dir, 'xen'), '-append', XEN_ARGS,
-               '-initrd', '%s %s,%s' % (kernel, DOM0_ARGS, initrd),
-               '-drive', 'file=%s,format=raw,if=none,id=logs' % logdisk,
-               '-device', 'virtio-blk-pci,drive=logs']
+               '-kernel', os.path.join(xen_dir, 'xen'), '-append', xen_args,
+               '-initrd', '%s %s,%s' % (kernel, DOM0_ARGS, initrd)]
+        # The setup's IOMMU before any PCI device; the log disk takes the
+        # first free slot (dom0's /dev/vda)
+        cmd += l0_args(setup, guest_dir)
+        cmd += ['-drive', 'file=%s,format=raw,if=none,id=logs' % logdisk,
+                '-device', 'virtio-blk-pci,drive=logs']
         t0 = time.monotonic()
-        l0 = L0(cmd, os.path.join(log_dir, 'l0.log'))
+        l0 = L0(cmd, os.path.join(log_dir, 'l0%s.log' % tag))
         deadline = t0 + total
         early = None
         seconds = {}
@@ -277,7 +309,7 @@ def run_l0(qemu, xen_dir, cases, log_dir, features, verbose=False):
             early = 'L0 exited (status %s) before dom0 finished' % (
                 l0.proc.returncode)
         # dom0's log archive
-        arch = os.path.join(log_dir, 'dom0-logs')
+        arch = os.path.join(log_dir, 'dom0-logs' + tag)
         shutil.rmtree(arch, ignore_errors=True)
         os.makedirs(arch)
         r = subprocess.run(['tar', '-xf', logdisk, '-C', arch],
@@ -343,6 +375,7 @@ def evaluate(case, text, guest_dir, dmar_file_bytes=None, early=None):
     if '-machine' in args:
         results['dm_machine'] = args[args.index('-machine') + 1].split(',')[0]
     results['qemu_log'] = '\n'.join(kinds.get('qemu', []))
+    results['xl_log'] = '\n'.join(kinds.get('xl', []))
     if 'dmar_iasl' in case.expect:
         results['dmar_iasl'] = xvi_guest.iasl_check(results.get('_dmar'))
     if 'dmar_matches_file' in case.expect:
@@ -389,6 +422,9 @@ def main(argv=None):
                     help='extra xl.cfg line for every case (experiments)')
     ap.add_argument('--append', action='append', default=[],
                     help='extra guest kernel argument (experiments)')
+    ap.add_argument('--dm-arg', action='append', default=[],
+                    help='extra device-model argument for every case '
+                    '(experiments, e.g. -d guest_errors)')
     ap.add_argument('--core', action='store_true',
                     help='keep device-model core dumps (debugging)')
     ap.add_argument('--list', action='store_true')
@@ -412,18 +448,59 @@ def main(argv=None):
         CORES.append(True)
     EXTRA_XL.extend(a.xl)
     EXTRA_APPEND.extend(a.append)
+    EXTRA_DM.extend(a.dm_arg)
     features = os.environ.get('XEN_FEATURES', '').split()
     os.makedirs(a.log_dir, exist_ok=True)
+    # One L0 per setup the cases need, the default L0 first
+    groups = []
+    for c in cases:
+        for g in groups:
+            if g[0] == c.l0:
+                g[1].append(c)
+                break
+        else:
+            groups.append((c.l0, [c]))
+    groups.sort(key=lambda g: g[0] is not None)
+    status = 0
+    summary = []
+    for setup, group in groups:
+        st, line = run_group(a, setup, group, features)
+        status |= st
+        summary.append(line)
+    total = sum(x[0] for x in summary)
+    banner = summary[-1][1]
+    early = '; '.join(x[2] for x in summary if x[2])
+    print('# real-Xen suite: %s, %.0f s (%s)%s' % (
+        'one L0 run' if len(summary) == 1 else '%d L0 runs (%s)' % (
+            len(summary), ', '.join('%s %.0f s' % (x[3], x[0])
+                                    for x in summary)),
+        total, banner, '; ' + early if early else ''))
+    return status
+
+
+def run_group(a, setup, cases, features):
+    """One L0 run for @cases (L0 @setup); prints their TAP lines.  Returns
+    (status, (L0 seconds, banner, why L0 ended early, L0 name))."""
+    tag = '-' + setup.name if setup else ''
+    l0_name = 'L0 ' + setup.name if setup else 'default L0'
     try:
         text, seconds, early, arch, elapsed = run_l0(
-            a.qemu, a.xen_dir, cases, a.log_dir, features)
+            a.qemu, a.xen_dir, cases, a.log_dir, features, setup,
+            a.guest_dir)
     except (OSError, RuntimeError, subprocess.CalledProcessError) as e:
         for c in cases:
             print('not ok - xen/%s: harness: %s' % (c.name, e))
-        return 1
+        return 1, (0, 'no Xen banner', 'harness: %s' % e, l0_name)
     banner = re.search(r'Xen version \S+ .*', text)
-    head = ['# L0: %s' % os.path.join(a.log_dir, 'l0.log'),
+    head = ['# L0: %s' % os.path.join(a.log_dir, 'l0%s.log' % tag),
             '# %s' % (banner.group(0) if banner else 'no Xen version line')]
+    if setup:
+        head += ['# L0 setup %s: %s' % (setup.name, setup.desc),
+                 '# L0 args: ' + ' '.join(l0_args(setup, a.guest_dir))]
+    # What Xen made of the IOMMU (or that it found none)
+    head += ['# xen: ' + l for l in re.findall(
+        r'^\(XEN\)[^\n]*(?:VT-d|AMD-Vi|IOMMU|iommu|DMAR|IVRS|I/O virt|'
+        r'[Ii]nterrupt [Rr]emapping|x2APIC)[^\n]*', text, re.M)[:40]]
     head += ['# dom0 %s' % l for l in re.findall(r'XVD (.*)', text)[:12]]
     status = 0
     # The DMAR files the plan carried, to compare with what the guest got
@@ -455,11 +532,8 @@ def main(argv=None):
                                                          secs, log))
             status = 1
         sys.stdout.flush()
-    print('# real-Xen suite: one L0 run, %.0f s (%s)%s' % (
-        elapsed, banner.group(0) if banner else 'no Xen banner',
-        '; ' + early if early else ''))
-    return status
-
+    return status, (elapsed, banner.group(0) if banner else 'no Xen banner',
+                    early, l0_name)
 
 if __name__ == '__main__':
     sys.exit(main())
