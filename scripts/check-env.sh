@@ -13,5 +13,6 @@ GUEST_CASES="q35-ir-x2apic q35-ir-x2apic-affinity q35-ir-apic256 q35-ir-xapic q3
 GUEST_SLOW_CASES="q35-ir-288"
 # Real Xen (tests/xen/xen_cases.py), one L0 boot for all of them: every
 # case Debian's Xen can run (make check-xen: XEN_CASES=all, cases that need
-# a patched Xen are skipped there, visibly; make check-xen-ir runs those)
-XEN_CASES=${XEN_CASES:-"xen-intremap-on xen-dma-strict xen-dma-lazy xen-intremap-auto xen-ir-only xen-save-restore xen-reboot"}
+# a patched Xen are skipped there, visibly; make check-xen-ir runs those).
+# xen-pt-ir-only (passthrough) gets a second L0, one with an IOMMU.
+XEN_CASES=${XEN_CASES:-"xen-intremap-on xen-dma-strict xen-dma-lazy xen-intremap-auto xen-ir-only xen-save-restore xen-reboot xen-pt-ir-only"}
