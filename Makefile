@@ -97,15 +97,18 @@ fuzz:
 xen:
 	@sh scripts/xen-build.sh --test
 
-# Real-Xen cases on that hypervisor (XEN_IMAGE; its own dom0 image): remapping
-# on (tests/xen/xen_ir_cases.py) and, as a baseline, remapping off
+# Real-Xen cases on that hypervisor (XEN_IMAGE) and its toolstack (XEN_TOOLS:
+# xl.cfg viommu=; its own dom0 image): remapping on
+# (tests/xen/xen_ir_cases.py) and, as a baseline, remapping off
 XEN_IR_CASES ?= xen-ir-x2apic xen-ir-x2apic-affinity xen-ir-storm xen-ir-xapic \
-	xen-dma-strict
+	xen-dma-strict xen-xl-viommu-bad xen-xl-viommu-combo xen-xl-viommu-dma \
+	xen-xl-viommu
 check-xen-ir: all guest
-	@img=$$(sh scripts/xen-build.sh) && \
-	XEN_IMAGE=$$img/xen sh scripts/xen-image.sh $(BUILD_DIR)/xen-image-ir \
-		$(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
-	XEN_FEATURES=ir-entries /usr/bin/python3 tests/xen/xvx.py --qemu $(QEMU) \
+	@img=$$(sh scripts/xen-build.sh --tools) && \
+	XEN_IMAGE=$$img/xen XEN_TOOLS=$$img/tools sh scripts/xen-image.sh \
+		$(BUILD_DIR)/xen-image-ir $(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
+	XEN_FEATURES="ir-entries xl-viommu" /usr/bin/python3 tests/xen/xvx.py \
+		--qemu $(QEMU) \
 		--xen-dir $(BUILD_DIR)/xen-image-ir --guest-dir $(GUEST_DIR) \
 		--log-dir $(BUILD_DIR)/check/xen-ir $(addprefix --case ,$(XEN_IR_CASES))
 
