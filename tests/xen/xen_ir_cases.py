@@ -102,7 +102,7 @@ IR_CASES = [
                                    'x2apic=on,dma-translation=on'),
                 '_dmar': libxl_dmar('intremap=on,x2apic=on,hpet=off')},
                ir='x2apic', dmar_table='1'),
-            requires=('ir-entries', 'xl-viommu'), vcpus=2, timeout=420,
+            requires=('ir-entries', 'xl-viommu'), vcpus=2, timeout=600,
             viommu='type=vtd,intremap=1,x2apic=1'),
     XenCase('xen-xl-viommu-dma',
             'patched xl: viommu="type=vtd,intremap=0" alone: a DMA-remapping '
