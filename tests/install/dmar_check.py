@@ -7,7 +7,8 @@ Reads the table as a guest's firmware would and prints one "ok"/"not ok"
 line: the ACPI header (signature, length, checksum), the flags the unit's
 options call for (INTR_REMAP, X2APIC_OPT_OUT), one DRHD at the unit's
 base covering all PCI devices, and the IO-APIC scope hvmloader's MADT
-needs (enumeration id 1, source id ff:00.0).
+needs (enumeration id 1, source id ff:00.0), and no HPET scope (Xen
+emulates the HPET itself).
 """
 import struct
 import sys
@@ -15,7 +16,7 @@ import sys
 DRHD_BASE = 0xfed90000
 INTR_REMAP, X2APIC_OPT_OUT = 1 << 0, 1 << 1
 DRHD_INCLUDE_PCI_ALL = 1 << 0
-SCOPE_IOAPIC = 3
+SCOPE_IOAPIC, SCOPE_HPET = 3, 4
 
 
 def check(blob, intremap, x2apic):
@@ -46,16 +47,19 @@ def check(blob, intremap, x2apic):
     dflags, base = d[4], struct.unpack_from('<Q', d, 8)[0]
     if base != DRHD_BASE or not dflags & DRHD_INCLUDE_PCI_ALL:
         return 'DRHD base %#x flags %#x' % (base, dflags)
-    soff, ioapics = 16, []
+    soff, ioapics, hpets = 16, [], 0
     while soff + 6 <= len(d):
         styp, sl, enum_id, bus = d[soff], d[soff + 1], d[soff + 4], d[soff + 5]
         if sl < 8:
             return 'bad device scope length %d' % sl
         if styp == SCOPE_IOAPIC:
             ioapics.append((enum_id, bus, d[soff + 6], d[soff + 7]))
+        hpets += styp == SCOPE_HPET
         soff += sl
     if ioapics != [(1, 0xff, 0, 0)]:
         return 'IO-APIC scopes %r, want id 1 at ff:00.0' % ioapics
+    if hpets:
+        return 'an HPET scope: a xenfv machine has no QEMU HPET'
     return None
 
 
