@@ -11,6 +11,10 @@
 #   $PREFIX/share/doc/xen-viommu/                   README and docs
 # and, when XEN_BUILD names a patched Xen build (scripts/xen-build.sh):
 #   /boot/xen-VERSION.gz and /boot/xen-VERSION.config
+#   $PREFIX/lib/xen-viommu/xen-tools/   the patched toolstack, if built
+#                  (--tools): a tree of Debian's paths, to divert Debian's
+#                  files and copy over / (README); never written to / here,
+#                  since those files belong to xen-utils-4.17
 #
 # QEMU finds its data relative to its own binary (it is relocatable), so
 # bin/ and share/qemu/ only have to stay side by side; DESTDIR only stages.
@@ -64,4 +68,10 @@ if [ -n "$xen_build" ]; then
     install -m 0644 "$xen_build/xen.gz" "$destdir/boot/xen-$v.gz"
     install -m 0644 "$xen_build/config" "$destdir/boot/xen-$v.config"
     echo "install: hypervisor   $destdir/boot/xen-$v.gz"
+    if [ -d "$xen_build/tools" ]; then
+        rm -rf "$root/xen-tools"
+        install -d "$root/xen-tools"
+        cp -a "$xen_build/tools/." "$root/xen-tools/"
+        echo "install: Xen tools    $root/xen-tools (to divert Debian's and copy over /: README)"
+    fi
 fi
