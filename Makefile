@@ -100,9 +100,8 @@ xen:
 # Real-Xen cases on that hypervisor (XEN_IMAGE) and its toolstack (XEN_TOOLS:
 # xl.cfg viommu=; its own dom0 image): remapping on
 # (tests/xen/xen_ir_cases.py) and, as a baseline, remapping off
-XEN_IR_CASES ?= xen-ir-x2apic xen-ir-x2apic-affinity xen-ir-storm xen-ir-xapic \
-	xen-dma-strict xen-xl-viommu-bad xen-xl-viommu-combo xen-xl-viommu-dma \
-	xen-xl-viommu
+XEN_IR_CASES ?= xen-xl-viommu xen-ir-x2apic-affinity xen-ir-storm xen-ir-xapic \
+	xen-dma-strict xen-xl-viommu-bad xen-xl-viommu-combo xen-xl-viommu-dma
 check-xen-ir: all guest
 	@img=$$(sh scripts/xen-build.sh --tools) && \
 	XEN_IMAGE=$$img/xen XEN_TOOLS=$$img/tools sh scripts/xen-image.sh \

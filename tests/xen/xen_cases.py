@@ -162,12 +162,15 @@ CASES = [
             _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='off',
                boot_count='2', host_reboots='1'),
             timeout=1500, reboot=True, dmar='intremap=off'),
-    # A Xen with XEN_DMOP_set_ir_entries (issue 14): remapping on
+    # A Xen with XEN_DMOP_set_ir_entries and the patched xl (issue 14):
+    # remapping on, xAPIC mode
     XenCase('xen-ir-xapic',
-            'intremap=on,x2apic=off on a Xen with the IR-entries operation',
-            'xen-viommu,intremap=on,x2apic=off', 'intel_iommu=on',
+            'viommu="type=vtd,intremap=1,x2apic=0" on a Xen with the '
+            'IR-entries operation',
+            '', 'intel_iommu=on',
             _e(DISK_OK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, ir='xapic'),
-            requires=('ir-entries',), dmar='intremap=on,x2apic=off'),
+            requires=('ir-entries', 'xl-viommu'), timeout=600,
+            viommu='type=vtd,intremap=1,x2apic=0'),
 ]
 
 # Remapping on, on the patched Xen (issue 14): xen_ir_cases.py
