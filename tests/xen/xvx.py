@@ -327,7 +327,9 @@ def case_lines(text, name):
     kinds = {}
     for m in re.finditer(r'XVC %s ([a-z.-]+): ?(.*)' % re.escape(name), text):
         kinds.setdefault(m.group(1), []).append(m.group(2))
-    results = dict(re.findall(r'XVC %s XVI-RESULT (xen\.[a-z_]+)=(.*)'
+    # dom0's values are single words; Xen's console can append its own
+    # output ("(d2) ...") to the line before the newline comes
+    results = dict(re.findall(r'XVC %s XVI-RESULT (xen\.[a-z_]+)=([^\s(]*)'
                               % re.escape(name), text))
     b = text.find('XVC-BEGIN %s ' % name)
     e = text.find('XVC-END %s' % name)
