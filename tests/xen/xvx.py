@@ -222,6 +222,11 @@ class L0:
         self.log.close()
 
 
+def l0_tag(setup):
+    """The suffix of @setup's log names: '' for the default L0."""
+    return '-' + setup.name if setup else ''
+
+
 def l0_args(setup, guest_dir):
     """The L0 arguments @setup (xen_cases.L0Setup or None) adds."""
     if not setup:
@@ -234,7 +239,7 @@ def run_l0(qemu, xen_dir, cases, log_dir, features, setup=None,
     """Boot L0 once for @cases (all with L0 @setup); returns (log text,
     {name: seconds}, why L0 ended early or None, log archive dir or None,
     L0 seconds)."""
-    tag = '-' + setup.name if setup else ''
+    tag = l0_tag(setup)
     total = BOOT_ALLOWANCE + sum(c.timeout + CASE_MARGIN for c in cases)
     tmp = tempfile.mkdtemp(prefix='xvx-')
     try:
@@ -483,7 +488,7 @@ def main(argv=None):
 def run_group(a, setup, cases, features):
     """One L0 run for @cases (L0 @setup); prints their TAP lines.  Returns
     (status, (L0 seconds, banner, why L0 ended early, L0 name))."""
-    tag = '-' + setup.name if setup else ''
+    tag = l0_tag(setup)
     l0_name = 'L0 ' + setup.name if setup else 'default L0'
     try:
         text, seconds, early, arch, elapsed = run_l0(
