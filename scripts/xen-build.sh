@@ -290,17 +290,45 @@ tools/libs/light/libxl-save-helper usr/lib/xen-4.17/bin
 tools/helpers/xen-init-dom0 usr/lib/xen-4.17/bin
 tools/helpers/init-xenstore-domain usr/lib/xen-4.17/bin"
 
+# Debian packages the toolstack build needs: what each provides, checked
+# by a command or a file so that an installed package is not re-installed
+tools_deps="
+autoconf cmd:autoconf
+autoconf cmd:autoheader
+acpica-tools cmd:iasl
+bison cmd:bison
+flex cmd:flex
+pkg-config cmd:pkg-config
+autotools-dev /usr/share/misc/config.sub
+libyajl-dev /usr/include/yajl/yajl_version.h
+uuid-dev /usr/include/uuid/uuid.h
+zlib1g-dev /usr/include/zlib.h
+libncurses-dev /usr/include/ncurses.h
+python3-dev /usr/include/python3.11/Python.h"
+
+# Install what the toolstack build lacks (as root), or say what to install
+tools_install_deps() {
+    missing=$(echo "$tools_deps" | while read -r pkg what; do
+        [ -n "$pkg" ] || continue
+        case $what in
+        cmd:*) command -v "${what#cmd:}" >/dev/null 2>&1 && continue ;;
+        *) [ -f "$what" ] && continue ;;
+        esac
+        echo "$pkg"
+    done | sort -u | tr '\n' ' ')
+    [ -n "$missing" ] || return 0
+    if [ "$(id -u)" != 0 ]; then
+        die "--tools: packages missing: $missing(as root: apt-get install $missing)"
+    fi
+    say "--tools: installing $missing"
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends $missing >"$BUILD_DIR/xen/apt-tools.log" 2>&1 ||
+        die "--tools: apt-get install $missing failed (see $BUILD_DIR/xen/apt-tools.log)"
+}
+
 build_tools() {
-    for t in autoconf autoheader iasl bison flex pkg-config; do
-        command -v "$t" >/dev/null 2>&1 ||
-            die "--tools: $t is missing (Debian: apt-get install autoconf acpica-tools bison flex pkg-config)"
-    done
-    [ -f /usr/share/misc/config.sub ] ||
-        die "--tools: /usr/share/misc/config.sub is missing (Debian: apt-get install autotools-dev)"
-    for h in yajl/yajl_version.h uuid/uuid.h zlib.h ncurses.h; do
-        [ -f "/usr/include/$h" ] ||
-            die "--tools: /usr/include/$h is missing (Debian: apt-get install libyajl-dev uuid-dev zlib1g-dev libncurses-dev python3-dev)"
-    done
+    tools_install_deps
     log=$BUILD_DIR/xen/tools.log
     : >"$log"
     say "building the tools: libxl, xl ($JOBS jobs); log: $log"
