@@ -102,14 +102,25 @@ xen:
 # (tests/xen/xen_ir_cases.py) and, as a baseline, remapping off
 XEN_IR_CASES ?= xen-xl-viommu xen-ir-x2apic-affinity xen-ir-storm xen-ir-xapic \
 	xen-dma-strict xen-xl-viommu-bad xen-xl-viommu-combo xen-xl-viommu-dma
+# and the patched toolstack alone, on Debian's hypervisor (the refusal)
+XEN_TOOLS_CASES ?= xen-xl-viommu-unpatched
 check-xen-ir: all guest
-	@img=$$(sh scripts/xen-build.sh --tools) && \
+	@img=$$(sh scripts/xen-build.sh --tools) || exit 1; st=0; \
 	XEN_IMAGE=$$img/xen XEN_TOOLS=$$img/tools sh scripts/xen-image.sh \
 		$(BUILD_DIR)/xen-image-ir $(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
 	XEN_FEATURES="ir-entries xl-viommu" /usr/bin/python3 tests/xen/xvx.py \
 		--qemu $(QEMU) \
 		--xen-dir $(BUILD_DIR)/xen-image-ir --guest-dir $(GUEST_DIR) \
-		--log-dir $(BUILD_DIR)/check/xen-ir $(addprefix --case ,$(XEN_IR_CASES))
+		--log-dir $(BUILD_DIR)/check/xen-ir \
+		$(addprefix --case ,$(XEN_IR_CASES)) || st=1; \
+	XEN_TOOLS=$$img/tools sh scripts/xen-image.sh \
+		$(BUILD_DIR)/xen-image-tools $(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
+	XEN_FEATURES="xl-viommu" /usr/bin/python3 tests/xen/xvx.py \
+		--qemu $(QEMU) \
+		--xen-dir $(BUILD_DIR)/xen-image-tools --guest-dir $(GUEST_DIR) \
+		--log-dir $(BUILD_DIR)/check/xen-tools \
+		$(addprefix --case ,$(XEN_TOOLS_CASES)) || st=1; \
+	exit $$st
 
 PREFIX ?= /usr/local
 DESTDIR ?=

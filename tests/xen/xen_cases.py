@@ -11,7 +11,8 @@ dmar_matches_file).
 A case may require a feature (requires=): a word of `xl info`'s virt_caps
 (hvm_directio, ...) or of XEN_FEATURES (what a patched Xen offers, e.g.
 ir-entries for XEN_DMOP_set_ir_entries); without it the case is reported
-as skipped, with the reason.
+as skipped, with the reason.  '!word' is the opposite: a case for a Xen
+that lacks the feature (a refusal), skipped on one that has it.
 
 A case may need more of the L0 than the default (l0=, an L0Setup): an
 IOMMU for Xen and a PCI device to pass through.  xvx.py boots one L0 per

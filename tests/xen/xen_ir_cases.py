@@ -11,6 +11,9 @@ unit options are refused at start: xen-intremap-on in xen_cases.py.
 The xen-xl-viommu cases use the patched toolstack too (patches/xen 0005,
 XEN_TOOLS, feature word xl-viommu): xl.cfg's viommu= alone, libxl adding
 the unit and its DMAR; bad settings are refused by xl create.
+xen-xl-viommu-unpatched runs that toolstack on Debian's hypervisor
+(XEN_TOOLS alone), where xl create must refuse intremap=1 and name the
+missing operation.
 """
 
 from cases import (DISK_OK, IRQ_CPU1, IR_STORM_OK, IR_STORM_ROUNDS,  # noqa: F401
@@ -122,6 +125,20 @@ IR_CASES = [
                         'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
             requires=('xl-viommu',), timeout=120,
             viommu='type=vtd,intremap=1,x2apic=yes'),
+    # The patched toolstack on Debian's hypervisor (XEN_TOOLS without
+    # XEN_IMAGE): libxl asks Xen for the operation before it creates the
+    # domain and refuses with the operation named
+    XenCase('xen-xl-viommu-unpatched',
+            'patched xl on Debian\'s hypervisor: viommu="type=vtd,'
+            'intremap=1,x2apic=1" is refused by xl create, with the missing '
+            'operation named',
+            '', expect={'xen.create_rc': not_value('0'), 'xen.state': 'refused',
+                        'xl_log': contains('viommu: intremap=1 needs the '
+                                           'hypervisor operation '
+                                           'XEN_DMOP_set_ir_entries'),
+                        'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
+            requires=('xl-viommu', '!ir-entries'), timeout=120,
+            viommu='type=vtd,intremap=1,x2apic=1'),
     XenCase('xen-xl-viommu-combo',
             'patched libxl: x2apic=1 without intremap is refused by xl '
             'create, with the reason',
