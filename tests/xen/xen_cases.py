@@ -59,6 +59,14 @@ def not_value(text):
     return _pred('!= %s' % text, lambda v: v is not None and v != text)
 
 
+def refused(log, text):
+    """What a refused start must show: xl create failed, @log (xl_log or
+    qemu_log) contains @text, and nothing of the domain is left."""
+    return {'xen.create_rc': not_value('0'), 'xen.state': 'refused',
+            log: contains(text),
+            'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'}
+
+
 # intremap=auto on upstream Xen: remapping off, with the unit's warning
 # (a predicate: in a dict, _e() would turn a keyword's value into text)
 AUTO_OFF = {'qemu_log': contains('intremap=auto: interrupt remapping off')}
@@ -134,11 +142,8 @@ CASES = [
             'intremap=on is refused at start, with the reason: upstream '
             'Xen lacks the IR-entries operation',
             'xen-viommu,intremap=on',
-            expect={'xen.create_rc': not_value('0'),
-                    'xen.state': 'refused',
-                    'qemu_log': contains("intremap=on needs the hypervisor's "
-                                         "IR-entries operation"),
-                    'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
+            expect=refused('qemu_log', "intremap=on needs the hypervisor's "
+                           "IR-entries operation"),
             timeout=300, dmar='intremap=off'),
     XenCase('xen-intremap-auto',
             'intremap=auto (the default): remapping off with a warning, DMA '

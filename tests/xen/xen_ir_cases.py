@@ -19,7 +19,7 @@ missing operation.
 from cases import (DISK_OK, IRQ_CPU1, IR_STORM_OK, IR_STORM_ROUNDS,  # noqa: F401
                    STEERABLE_DISK, gt)
 from xen_cases import (DISK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, XenCase, _e,
-                       _pred, contains, not_value)
+                       _pred, contains, refused)
 
 import os
 import subprocess
@@ -119,10 +119,8 @@ IR_CASES = [
     XenCase('xen-xl-viommu-bad',
             'patched xl: a bad viommu= value is refused by xl create, with '
             'the option named',
-            '', expect={'xen.create_rc': not_value('0'), 'xen.state': 'refused',
-                        'xl_log': contains("viommu: invalid value 'yes' for "
-                                           "'x2apic' (0 or 1)"),
-                        'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
+            '', expect=refused('xl_log', "viommu: invalid value 'yes' for "
+                               "'x2apic' (0 or 1)"),
             requires=('xl-viommu',), timeout=120,
             viommu='type=vtd,intremap=1,x2apic=yes'),
     # The patched toolstack on Debian's hypervisor (XEN_TOOLS without
@@ -132,19 +130,14 @@ IR_CASES = [
             'patched xl on Debian\'s hypervisor: viommu="type=vtd,'
             'intremap=1,x2apic=1" is refused by xl create, with the missing '
             'operation named',
-            '', expect={'xen.create_rc': not_value('0'), 'xen.state': 'refused',
-                        'xl_log': contains('viommu: intremap=1 needs the '
-                                           'hypervisor operation '
-                                           'XEN_DMOP_set_ir_entries'),
-                        'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
+            '', expect=refused('xl_log', 'viommu: intremap=1 needs the '
+                               'hypervisor operation XEN_DMOP_set_ir_entries'),
             requires=('xl-viommu', '!ir-entries'), timeout=120,
             viommu='type=vtd,intremap=1,x2apic=1'),
     XenCase('xen-xl-viommu-combo',
             'patched libxl: x2apic=1 without intremap is refused by xl '
             'create, with the reason',
-            '', expect={'xen.create_rc': not_value('0'), 'xen.state': 'refused',
-                        'xl_log': contains('viommu: x2apic=1 needs intremap=1'),
-                        'xen.leftover_domains': '0', 'xen.leftover_qemu': '0'},
+            '', expect=refused('xl_log', 'viommu: x2apic=1 needs intremap=1'),
             requires=('xl-viommu',), timeout=120,
             viommu='type=vtd,intremap=0,x2apic=1'),
 ]
