@@ -104,22 +104,19 @@ XEN_IR_CASES ?= xen-xl-viommu xen-ir-x2apic-affinity xen-ir-storm xen-ir-xapic \
 	xen-dma-strict xen-xl-viommu-bad xen-xl-viommu-combo xen-xl-viommu-dma
 # and the patched toolstack alone, on Debian's hypervisor (the refusal)
 XEN_TOOLS_CASES ?= xen-xl-viommu-unpatched
+# One nested-Xen run: $(1) the image's directory under BUILD_DIR (its logs
+# go to check/xen-<suffix>), $(2) xen-image.sh's environment, $(3)
+# XEN_FEATURES, $(4) the cases
+xen_suite = $(2) sh scripts/xen-image.sh $(BUILD_DIR)/$(1) $(CACHE_DIR) \
+	$(QEMU) $(GUEST_DIR) && XEN_FEATURES="$(3)" /usr/bin/python3 \
+	tests/xen/xvx.py --qemu $(QEMU) --xen-dir $(BUILD_DIR)/$(1) \
+	--guest-dir $(GUEST_DIR) \
+	--log-dir $(BUILD_DIR)/check/$(patsubst xen-image-%,xen-%,$(1)) \
+	$(addprefix --case ,$(4))
 check-xen-ir: all guest
 	@img=$$(sh scripts/xen-build.sh --tools) || exit 1; st=0; \
-	XEN_IMAGE=$$img/xen XEN_TOOLS=$$img/tools sh scripts/xen-image.sh \
-		$(BUILD_DIR)/xen-image-ir $(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
-	XEN_FEATURES="ir-entries xl-viommu" /usr/bin/python3 tests/xen/xvx.py \
-		--qemu $(QEMU) \
-		--xen-dir $(BUILD_DIR)/xen-image-ir --guest-dir $(GUEST_DIR) \
-		--log-dir $(BUILD_DIR)/check/xen-ir \
-		$(addprefix --case ,$(XEN_IR_CASES)) || st=1; \
-	XEN_TOOLS=$$img/tools sh scripts/xen-image.sh \
-		$(BUILD_DIR)/xen-image-tools $(CACHE_DIR) $(QEMU) $(GUEST_DIR) && \
-	XEN_FEATURES="xl-viommu" /usr/bin/python3 tests/xen/xvx.py \
-		--qemu $(QEMU) \
-		--xen-dir $(BUILD_DIR)/xen-image-tools --guest-dir $(GUEST_DIR) \
-		--log-dir $(BUILD_DIR)/check/xen-tools \
-		$(addprefix --case ,$(XEN_TOOLS_CASES)) || st=1; \
+	$(call xen_suite,xen-image-ir,XEN_IMAGE=$$img/xen XEN_TOOLS=$$img/tools,ir-entries xl-viommu,$(XEN_IR_CASES)) || st=1; \
+	$(call xen_suite,xen-image-tools,XEN_TOOLS=$$img/tools,xl-viommu,$(XEN_TOOLS_CASES)) || st=1; \
 	exit $$st
 
 PREFIX ?= /usr/local
