@@ -291,7 +291,11 @@ tools/helpers/xen-init-dom0 usr/lib/xen-4.17/bin
 tools/helpers/init-xenstore-domain usr/lib/xen-4.17/bin"
 
 # Debian packages the toolstack build needs: what each provides, checked
-# by a command or a file so that an installed package is not re-installed
+# by a command or a file so that an installed package is not re-installed.
+# python3-dev: the headers of Debian's python3 (not of one earlier in PATH)
+py_include=$(/usr/bin/python3 -c \
+    'import sysconfig; print(sysconfig.get_config_var("INCLUDEPY"))' \
+    2>/dev/null) || py_include=/usr/include/python3
 tools_deps="
 autoconf cmd:autoconf
 autoconf cmd:autoheader
@@ -304,7 +308,7 @@ libyajl-dev /usr/include/yajl/yajl_version.h
 uuid-dev /usr/include/uuid/uuid.h
 zlib1g-dev /usr/include/zlib.h
 libncurses-dev /usr/include/ncurses.h
-python3-dev /usr/include/python3.11/Python.h"
+python3-dev $py_include/Python.h"
 
 # Install what the toolstack build lacks (as root), or say what to install
 tools_install_deps() {
