@@ -40,16 +40,28 @@ HYP_IR_OK = {
     'hyp.set_ir_entries.refused': '0',
 }
 TWO_VCPUS = {'cpus_online': '0-1'}
+# The device model whose tables the checks compare with: xvx.py sets the
+# run's --qemu (None: the tool's default, this tree's build)
+DMAR_QEMU = None
 
 
 def unit_dmar(opts):
     """The DMAR the unit's dmar-file= writes for options @opts
-    (scripts/xen-viommu-dmar, this build's QEMU)."""
+    (scripts/xen-viommu-dmar, this build's QEMU).  RuntimeError if the
+    tool fails: the case then fails with the tool's message."""
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, 'dmar.bin')
-        subprocess.run(['sh', os.path.join(REPO, 'scripts', 'xen-viommu-dmar'),
-                        path, opts], check=True, capture_output=True,
-                       stdin=subprocess.DEVNULL, timeout=60)
+        try:
+            qemu = ['--qemu', DMAR_QEMU] if DMAR_QEMU else []
+            subprocess.run(['sh', os.path.join(REPO, 'scripts',
+                                               'xen-viommu-dmar')] + qemu +
+                           [path, opts], check=True, capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL, timeout=60)
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError('xen-viommu-dmar %s: %s' % (
+                opts, (e.stderr or '').strip() or 'exit %d' % e.returncode))
+        except subprocess.TimeoutExpired:
+            raise RuntimeError('xen-viommu-dmar %s: timed out' % opts)
         with open(path, 'rb') as f:
             return f.read()
 
