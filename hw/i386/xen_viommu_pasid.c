@@ -7,7 +7,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Reserved-bit policy, for what the unit advertises in scalable mode
- * (FLTS, SLTS, PT, SRS, RPS, SMPWC; no DT, PRS, PASID, NEST, SC, MTS,
+ * (FLTS, SLTS, NEST, PT, SRS, RPS, SMPWC; no DT, PRS, PASID, SC, MTS,
  * EAFS, SLADS, ERS):
  *   root entry:    bits 11:1 and 75:65, pointer bits above HAW;
  *   context entry: DTE, PRE, bits 8:5, 127:85, all of 255:128, pointer
@@ -21,7 +21,8 @@
  *                  which Linux sets): they only concern execute requests,
  *                  which are not offered.  Fields a PGTT does not use (AW and
  *                  SLPTPTR for first-level and pass-through, FLPM and
- *                  FLPTPTR for second-level and pass-through) are ignored.
+ *                  FLPTPTR for second-level and pass-through) are ignored;
+ *                  nested uses both, with the checks of each.
  *   first-level:   x86 paging: bits 51:HAW; PS in PML5E/PML4E; PS in a
  *                  PDPE without CAP.FL1GP; bits 29:13 of a 1 GiB and 20:13
  *                  of a 2 MiB leaf.  Bits 62:52, 11:8 and XD (bit 63, no
@@ -112,12 +113,49 @@ static bool read_le(XviReadFn *read, void *opaque, uint64_t addr,
     return true;
 }
 
+/* A PASID entry's first-level pointer and paging mode (FLPTPTR, FLPM) */
+static int decode_first_level(const XviSmConfig *cfg, const uint64_t *pe,
+                              XviSmEntry *out)
+{
+    const XviWalkConfig *wc = &cfg->walk;
+    unsigned flpm = (pe[2] >> PE_FLPM_SHIFT) & 3;
+
+    if (flpm == 0 && wc->mgaw >= 48) {
+        out->fl_levels = 4;
+    } else if (flpm == 1 && cfg->fl_5l) {
+        out->fl_levels = 5;
+    } else {
+        return XVI_FR_SM_PE_INVALID;
+    }
+    if (pe[2] & ptr_rsvd(wc)) {
+        return XVI_FR_SM_PE_RSVD;
+    }
+    out->flptptr = pe[2] & PAGE_MASK_4K;
+    return XVI_FR_NONE;
+}
+
+/* A PASID entry's second-level pointer and width (SLPTPTR, AW) */
+static int decode_second_level(const XviSmConfig *cfg, unsigned aw,
+                               const uint64_t *pe, XviSmEntry *out)
+{
+    const XviWalkConfig *wc = &cfg->walk;
+
+    if (aw < 1 || aw > 3 || !(wc->sagaw & BIT(aw))) {
+        return XVI_FR_SM_PE_INVALID;
+    }
+    if (pe[0] & ptr_rsvd(wc)) {
+        return XVI_FR_SM_PE_RSVD;
+    }
+    out->sl_levels = aw + 2;
+    out->slptptr = pe[0] & PAGE_MASK_4K;
+    return XVI_FR_NONE;
+}
+
 static int decode_pasid_entry(const XviSmConfig *cfg, const uint64_t *pe,
                               XviSmEntry *out)
 {
     const XviWalkConfig *wc = &cfg->walk;
     unsigned aw = (pe[0] >> PE_AW_SHIFT) & 7;
-    unsigned flpm = (pe[2] >> PE_FLPM_SHIFT) & 3;
     uint64_t q2_rsvd = PE_Q2_RSVD;
     unsigned i;
 
@@ -138,38 +176,25 @@ static int decode_pasid_entry(const XviSmConfig *cfg, const uint64_t *pe,
 
     switch (out->pgtt) {
     case XVI_PGTT_FL:
-        if (!cfg->flts) {
-            return XVI_FR_SM_PE_INVALID;
-        }
-        if (flpm == 0 && wc->mgaw >= 48) {
-            out->fl_levels = 4;
-        } else if (flpm == 1 && cfg->fl_5l) {
-            out->fl_levels = 5;
-        } else {
-            return XVI_FR_SM_PE_INVALID;
-        }
-        if (pe[2] & ptr_rsvd(wc)) {
-            return XVI_FR_SM_PE_RSVD;
-        }
-        out->flptptr = pe[2] & PAGE_MASK_4K;
-        break;
+        return cfg->flts ? decode_first_level(cfg, pe, out) :
+                           XVI_FR_SM_PE_INVALID;
     case XVI_PGTT_SL:
-        if (!cfg->slts || aw < 1 || aw > 3 || !(wc->sagaw & BIT(aw))) {
+        return cfg->slts ? decode_second_level(cfg, aw, pe, out) :
+                           XVI_FR_SM_PE_INVALID;
+    case XVI_PGTT_NESTED:
+        /* Both tables: the first level's addresses are second-level input */
+        if (!cfg->nest || !cfg->flts || !cfg->slts) {
             return XVI_FR_SM_PE_INVALID;
         }
-        if (pe[0] & ptr_rsvd(wc)) {
-            return XVI_FR_SM_PE_RSVD;
-        }
-        out->sl_levels = aw + 2;
-        out->slptptr = pe[0] & PAGE_MASK_4K;
-        break;
+        return decode_first_level(cfg, pe, out) ?:
+               decode_second_level(cfg, aw, pe, out);
     case XVI_PGTT_PT:
         if (!wc->pt_supported) {
             return XVI_FR_SM_PE_INVALID;
         }
         break;
     default:
-        /* Nested (not offered: no ECAP.NEST) and the reserved values */
+        /* The reserved values */
         return XVI_FR_SM_PE_INVALID;
     }
     return XVI_FR_NONE;
@@ -361,20 +386,103 @@ void xvi_sm_to_context(const XviSmEntry *e, XviContextEntry *ce)
 
 bool xvi_sm_perm_ok(const XviSmEntry *e, unsigned access, uint8_t perm)
 {
-    if (e->pgtt == XVI_PGTT_FL && !e->priv && !(perm & XVI_PERM_USER)) {
+    if ((e->pgtt == XVI_PGTT_FL || e->pgtt == XVI_PGTT_NESTED) &&
+        !e->priv && !(perm & XVI_PERM_USER)) {
         return false;
     }
     return (access & perm & (XVI_PERM_READ | XVI_PERM_WRITE)) ==
            (access & (XVI_PERM_READ | XVI_PERM_WRITE));
 }
 
+/*
+ * Nested translation: the first level's table addresses are guest-physical,
+ * translated by the second level before each read (and A/D write), which
+ * must allow that access.  A second-level fault met on the way is the
+ * request's fault.
+ */
+typedef struct XviNestRw {
+    const XviWalkConfig *cfg;
+    XviReadFn *read;
+    XviWriteFn *write;
+    void *opaque;
+    XviContextEntry sl;
+    int fault;              /* the second-level fault that stopped a read */
+} XviNestRw;
+
+static bool nest_gpa(XviNestRw *n, uint64_t gpa, size_t len, unsigned access,
+                     uint64_t *hpa)
+{
+    XviTranslation t = { 0 };
+    int fault = xvi_sl_walk(n->cfg, n->read, n->opaque, &n->sl, gpa, access,
+                            &t);
+
+    /* Entries are naturally aligned: @len never crosses a page */
+    if (!fault && ((gpa & t.mask) + len - 1) > t.mask) {
+        fault = XVI_FR_SL_SM_ACCESS;
+    }
+    if (fault) {
+        n->fault = fault;
+        return false;
+    }
+    *hpa = t.gpa | (gpa & t.mask);
+    return true;
+}
+
+static bool nest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    XviNestRw *n = opaque;
+    uint64_t hpa;
+
+    return nest_gpa(n, gpa, len, XVI_PERM_READ, &hpa) &&
+           n->read(n->opaque, hpa, buf, len);
+}
+
+static bool nest_write(void *opaque, uint64_t gpa, const void *buf,
+                       size_t len)
+{
+    XviNestRw *n = opaque;
+    uint64_t hpa;
+
+    return n->write && nest_gpa(n, gpa, len, XVI_PERM_WRITE, &hpa) &&
+           n->write(n->opaque, hpa, buf, len);
+}
+
+/*
+ * The first-level result @fl (for @iova) through the second level: the
+ * smaller page of the two, the permissions both allow.
+ */
+static int nest_output(XviNestRw *n, uint64_t iova, unsigned access,
+                       const XviTranslation *fl, XviTranslation *out)
+{
+    uint64_t gpa = fl->gpa | (iova & fl->mask), hpa;
+    XviTranslation sl = { 0 };
+    int fault = xvi_sl_walk(n->cfg, n->read, n->opaque, &n->sl, gpa, access,
+                            &sl);
+    uint64_t mask;
+
+    if (fault) {
+        return fault;
+    }
+    mask = MIN(fl->mask, sl.mask);
+    hpa = sl.gpa | (gpa & sl.mask);
+    out->iova = iova & ~mask;
+    out->gpa = hpa & ~mask;
+    out->mask = mask;
+    out->level = MIN(fl->level, sl.level);
+    out->perm = fl->perm & (sl.perm | XVI_PERM_USER);
+    return XVI_FR_NONE;
+}
+
 int xvi_sm_walk(const XviSmConfig *cfg, XviReadFn *read, XviWriteFn *write,
                 void *opaque, const XviSmEntry *e, uint64_t iova,
                 unsigned access, XviTranslation *out)
 {
+    XviNestRw nest = { 0 };
+    XviTranslation fl = { 0 };
     XviContextEntry ce;
     XviWalkReq req;
     unsigned width;
+    int fault;
 
     access &= XVI_PERM_READ | XVI_PERM_WRITE;
     switch (e->pgtt) {
@@ -383,6 +491,18 @@ int xvi_sm_walk(const XviSmConfig *cfg, XviReadFn *read, XviWriteFn *write,
         xvi_sm_to_context(e, &ce);
         return xvi_sl_walk(&cfg->walk, read, opaque, &ce, iova, access, out);
     case XVI_PGTT_FL:
+        break;
+    case XVI_PGTT_NESTED:
+        if (e->sl_levels < 3 || e->sl_levels > 5) {
+            return XVI_FR_SM_PE_INVALID;
+        }
+        nest = (XviNestRw) {
+            .cfg = &cfg->walk,
+            .read = read,
+            .write = write,
+            .opaque = opaque,
+        };
+        xvi_sm_to_context(e, &nest.sl);
         break;
     default:
         return XVI_FR_SM_PE_INVALID;
@@ -407,5 +527,21 @@ int xvi_sm_walk(const XviSmConfig *cfg, XviReadFn *read, XviWriteFn *write,
         .access = access | (e->priv ? 0 : XVI_PERM_USER),
         .wpe = e->wpe,
     };
-    return xvi_walk_levels(&fl_format, &req, out);
+    if (e->pgtt != XVI_PGTT_NESTED) {
+        return xvi_walk_levels(&fl_format, &req, out);
+    }
+    req.read = nest_read;
+    req.write = write ? nest_write : NULL;
+    req.opaque = &nest;
+    fault = xvi_walk_levels(&fl_format, &req, &fl);
+    if (nest.fault) {
+        /* A table read or A/D write the second level refused */
+        return nest.fault;
+    }
+    if (fault) {
+        /* Permission faults come with the translation, as for one level */
+        *out = fl;
+        return fault;
+    }
+    return nest_output(&nest, iova, access, &fl, out);
 }

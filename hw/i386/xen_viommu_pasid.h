@@ -31,6 +31,7 @@ typedef struct XviSmConfig {
     bool slts;            /* ECAP.SLTS: second-level translation */
     bool srs;             /* ECAP.SRS: supervisor requests */
     bool fl_5l;           /* CAP.FL5LP: 5-level first-level tables */
+    bool nest;            /* ECAP.NEST: nested (first over second level) */
 } XviSmConfig;
 
 /* How one (requester, PASID) is translated, from its PASID entry */

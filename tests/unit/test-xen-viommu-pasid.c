@@ -272,6 +272,29 @@ static void test_lookup_faults(void)
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_INVALID);
     put_pe(&m, &t, 0, 1 | (3ULL << 6) | (2 << 2), 1, fl);
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_INVALID);
+    /* Nested where offered: both tables, each with its own checks */
+    cfg.nest = true;
+    put_pe(&m, &t, 0, 1 | (3ULL << 6) | (2 << 2) | 0x456000, 1, fl);
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_NONE);
+    g_assert_cmpuint(e.pgtt, ==, XVI_PGTT_NESTED);
+    g_assert_cmpuint(e.sl_levels, ==, 4);
+    g_assert_cmphex(e.slptptr, ==, 0x456000);
+    g_assert_cmpuint(e.fl_levels, ==, 4);
+    g_assert_cmphex(e.flptptr, ==, fl);
+    put_pe(&m, &t, 0, 1 | (3ULL << 6) | (4 << 2), 1, fl);       /* AW */
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_INVALID);
+    put_pe(&m, &t, 0, 1 | (3ULL << 6) | (2 << 2), 1, fl | (2 << 2)); /* FLPM */
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_INVALID);
+    put_pe(&m, &t, 0, 1 | (3ULL << 6) | (2 << 2) | BIT_ULL(50), 1, fl);
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_RSVD);
+    put_pe(&m, &t, 0, 1 | (3ULL << 6) | (2 << 2), 1, fl | BIT_ULL(50));
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_RSVD);
+    /* Nesting needs both levels */
+    put_pe(&m, &t, 0, 1 | (3ULL << 6) | (2 << 2), 1, fl);
+    cfg.flts = false;
+    g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_INVALID);
+    cfg.flts = true;
+    cfg.nest = false;
     put_pe(&m, &t, 0, 1 | (5ULL << 6), 1, fl);
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 8, &e), ==, XVI_FR_SM_PE_INVALID);
     put_pe(&m, &t, 0, PE_FL, 1, fl);
@@ -569,6 +592,202 @@ static void test_sm_sl_pt(void)
     mem_fini(&m);
 }
 
+/*
+ * Nested: first-level tables at guest-physical addresses NEST_OFF above
+ * the fake memory that holds them, the second level mapping each back.
+ */
+#define NEST_OFF    0x40000000ULL
+#define NEST_OUT    0x50000000ULL       /* a GPA the first level maps to */
+
+typedef struct Nest {
+    XviSmEntry e;
+    uint64_t fl_hpa[4];                 /* the first-level tables, top first */
+    uint64_t fl_gpa[4];
+    uint64_t sl_of_table[4];            /* their second-level leaves */
+} Nest;
+
+static const XviSmConfig sm_nest = {
+    .walk = {
+        .mgaw = 48, .haw = 46, .sagaw = 0x6, .pt_supported = true,
+        .sp_2m = true, .sp_1g = true, .fl_1g = true,
+    },
+    .flts = true, .slts = true, .srs = true, .nest = true,
+};
+
+/*
+ * 4-level first-level tables for @iova -> NEST_OUT (a leaf at
+ * @fl_leaf_level), over 3-level second-level tables that map the tables'
+ * GPAs with @sl_table_bits and NEST_OUT to @hpa with a leaf at
+ * @sl_leaf_level and @sl_bits.
+ */
+static Nest nest_setup(Mem *m, uint64_t iova, unsigned fl_leaf_level,
+                       uint64_t sl_table_bits, uint64_t hpa,
+                       unsigned sl_leaf_level, uint64_t sl_bits)
+{
+    Nest n = { 0 };
+    unsigned i, level;
+
+    n.e.pgtt = XVI_PGTT_NESTED;
+    n.e.did = 4;
+    n.e.fl_levels = 4;
+    n.e.sl_levels = 3;
+    n.e.slptptr = alloc_page(m);
+    for (i = 0; i < 4; i++) {
+        n.fl_hpa[i] = alloc_page(m);
+        n.fl_gpa[i] = n.fl_hpa[i] + NEST_OFF;
+        n.sl_of_table[i] = map(m, n.e.slptptr, 3, n.fl_gpa[i], n.fl_hpa[i],
+                               1, sl_table_bits);
+    }
+    n.e.flptptr = n.fl_gpa[0];
+    for (level = 4, i = 0; level > fl_leaf_level; level--, i++) {
+        put64(m, slot(n.fl_hpa[i], level, iova), n.fl_gpa[i + 1] | FL_URW);
+    }
+    put64(m, slot(n.fl_hpa[i], level, iova), NEST_OUT | FL_URW |
+          (fl_leaf_level > 1 ? FL_PS : 0));
+    map(m, n.e.slptptr, 3, NEST_OUT, hpa, sl_leaf_level, sl_bits);
+    return n;
+}
+
+static void test_nested(void)
+{
+    XviTranslation t;
+    Nest n;
+    Mem m;
+    unsigned i;
+
+    /* 4 KiB over 4 KiB: the second level's output, both permissions */
+    mem_init(&m);
+    n = nest_setup(&m, 0x3000, 1, PTE_RW, 0x7654000, 1, PTE_RW);
+    m.reads = 0;
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3456, XVI_PERM_WRITE, &t),
+                    ==, XVI_FR_NONE);
+    g_assert_cmphex(t.iova, ==, 0x3000);
+    g_assert_cmphex(t.gpa, ==, 0x7654000);
+    g_assert_cmphex(t.mask, ==, 0xfff);
+    g_assert_cmpuint(t.level, ==, 1);
+    g_assert_cmpuint(t.perm, ==,
+                     XVI_PERM_READ | XVI_PERM_WRITE | XVI_PERM_USER);
+    /*
+     * Per first-level read: a second-level walk (3) and the read; per A/D
+     * write a walk; the output's walk: 4 * 4 + 4 * 3 + 3
+     */
+    g_assert_cmpuint(m.reads, <=, 31);
+    /* A and D were set through the second level, in the tables' pages */
+    for (i = 0; i < 4; i++) {
+        g_assert_true(get64(&m, slot(n.fl_hpa[i], 4 - i, 0x3000)) & FL_A);
+    }
+    g_assert_true(get64(&m, slot(n.fl_hpa[3], 1, 0x3000)) & FL_D);
+
+    /* The second level's read-only output: reads only */
+    map(&m, n.e.slptptr, 3, NEST_OUT, 0x7654000, 1, PTE_R);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_WRITE, &t),
+                    ==, XVI_FR_SM_WRITE);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_NONE);
+    g_assert_cmpuint(t.perm, ==, XVI_PERM_READ | XVI_PERM_USER);
+    /* Not present in the second level: its fault */
+    map(&m, n.e.slptptr, 3, NEST_OUT, 0x7654000, 1, 0);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SL_SM_NP);
+    mem_fini(&m);
+
+    /* Page sizes: the smaller of the two */
+    mem_init(&m);
+    n = nest_setup(&m, 0x40200000ULL, 2, PTE_RW, 0x7654000, 1, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x40203456ULL, XVI_PERM_READ,
+                            &t), ==, XVI_FR_SL_SM_NP);
+    /* NEST_OUT + 0x3000 is what 0x40203456 reaches */
+    map(&m, n.e.slptptr, 3, NEST_OUT + 0x3000, 0x7000000, 1, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x40203456ULL, XVI_PERM_READ,
+                            &t), ==, XVI_FR_NONE);
+    g_assert_cmphex(t.iova, ==, 0x40203000ULL);
+    g_assert_cmphex(t.gpa, ==, 0x7000000);
+    g_assert_cmphex(t.mask, ==, 0xfff);
+    mem_fini(&m);
+    mem_init(&m);
+    n = nest_setup(&m, 0x40200000ULL, 2, PTE_RW, 0x7600000, 2, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x40212345ULL, XVI_PERM_READ,
+                            &t), ==, XVI_FR_NONE);
+    g_assert_cmphex(t.iova, ==, 0x40200000ULL);
+    g_assert_cmphex(t.gpa, ==, 0x7600000);
+    g_assert_cmphex(t.mask, ==, SZ_2M - 1);
+    g_assert_cmpuint(t.level, ==, 2);
+    mem_fini(&m);
+    mem_init(&m);
+    n = nest_setup(&m, 0x3000, 1, PTE_RW, 0x7600000, 2, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_NONE);
+    g_assert_cmphex(t.gpa, ==, 0x7600000);
+    g_assert_cmphex(t.mask, ==, 0xfff);
+    mem_fini(&m);
+}
+
+static void test_nested_faults(void)
+{
+    XviTranslation t;
+    Nest n;
+    Mem m;
+
+    /* A first-level table the second level does not map */
+    mem_init(&m);
+    n = nest_setup(&m, 0x3000, 1, PTE_RW, 0x7654000, 1, PTE_RW);
+    put64(&m, n.sl_of_table[2], 0);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SL_SM_NP);
+    /* ... or maps read-only: reads, but no A/D update */
+    put64(&m, n.sl_of_table[2], n.fl_hpa[2] | PTE_R);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_WRITE);
+    put64(&m, slot(n.fl_hpa[2], 2, 0x3000),
+          get64(&m, slot(n.fl_hpa[2], 2, 0x3000)) | FL_A);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_NONE);
+    /* ... or maps to memory that is not there */
+    put64(&m, n.sl_of_table[2], OUTSIDE | PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_FL_ACCESS);
+    put64(&m, n.sl_of_table[2], n.fl_hpa[2] | PTE_RW);
+    /* FLPTPTR beyond the second level's 39 bits */
+    n.e.flptptr = 1ULL << 40;
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_BEYOND_AW);
+    n.e.flptptr = n.fl_gpa[0];
+    /* Second-level tables that cannot be read */
+    n.e.slptptr = OUTSIDE;
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SL_SM_ROOT);
+    mem_fini(&m);
+
+    /* The interrupt range, as the first level's output or the second's */
+    mem_init(&m);
+    n = nest_setup(&m, 0x3000, 1, PTE_RW, 0xfee00000ULL, 1, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_INTR_ADDR);
+    put64(&m, slot(n.fl_hpa[3], 1, 0x3000), 0xfee00000ULL | FL_URW);
+    map(&m, n.e.slptptr, 3, 0xfee00000ULL, 0x7654000, 1, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_INTR_ADDR);
+    mem_fini(&m);
+
+    /* First-level faults are the first level's, U/S as for one level */
+    mem_init(&m);
+    n = nest_setup(&m, 0x3000, 1, PTE_RW, 0x7654000, 1, PTE_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x4000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_FL_NP);
+    put64(&m, slot(n.fl_hpa[3], 1, 0x3000), NEST_OUT | FL_P | FL_RW);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_SM_USER);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 1ULL << 47, XVI_PERM_READ,
+                            &t), ==, XVI_FR_SM_CANONICAL);
+    /* Nested results serve supervisor requests only where U/S is clear */
+    n.e.priv = true;
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_NONE);
+    n.e.priv = false;
+    g_assert_false(xvi_sm_perm_ok(&n.e, XVI_PERM_READ, t.perm));
+    mem_fini(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -579,5 +798,7 @@ int main(int argc, char **argv)
     g_test_add_func("/xen-viommu/pasid/fl-accessed-dirty",
                     test_fl_accessed_dirty);
     g_test_add_func("/xen-viommu/pasid/sl-pt", test_sm_sl_pt);
+    g_test_add_func("/xen-viommu/pasid/nested", test_nested);
+    g_test_add_func("/xen-viommu/pasid/nested-faults", test_nested_faults);
     return g_test_run();
 }
