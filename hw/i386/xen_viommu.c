@@ -467,9 +467,10 @@ static void xvi_init_caps(XenViommuState *s)
     if (s->scalable_mode) {
         /*
          * Second-level and pass-through always, first-level unless
-         * first-level=off; supervisor requests, RID_PASID, coherent page
-         * walks.  No PASID (no device here issues requests with one),
-         * nesting, ATS, page requests or A/D for second-level.
+         * first-level=off, nested with first-level unless nesting=off;
+         * supervisor requests, RID_PASID, coherent page walks.  No PASID
+         * (no device here issues requests with one), ATS, page requests
+         * or A/D for second-level.
          */
         ecap |= XVI_ECAP_SMTS | XVI_ECAP_SLTS | XVI_ECAP_SRS |
                 XVI_ECAP_RPS | XVI_ECAP_SMPWC;
@@ -479,6 +480,9 @@ static void xvi_init_caps(XenViommuState *s)
             if (s->aw_bits >= 57) {
                 cap |= XVI_CAP_FL5LP;
             }
+        }
+        if (s->nesting == ON_OFF_AUTO_ON) {
+            ecap |= XVI_ECAP_NEST;
         }
     }
     s->cap = cap;
@@ -499,6 +503,7 @@ static void xvi_init_caps(XenViommuState *s)
         .slts = ecap & XVI_ECAP_SLTS,
         .srs = ecap & XVI_ECAP_SRS,
         .fl_5l = cap & XVI_CAP_FL5LP,
+        .nest = ecap & XVI_ECAP_NEST,
     };
 }
 
@@ -541,19 +546,43 @@ static void xvi_reset_exit(Object *obj, ResetType type)
 
 /* Realize ------------------------------------------------------------------ */
 
-/* scalable-mode and first-level against the other options */
+/* nesting against first-level, once that is decided */
+static bool xvi_check_nesting(XenViommuState *s, Error **errp)
+{
+    if (s->first_level == ON_OFF_AUTO_ON) {
+        if (s->nesting == ON_OFF_AUTO_AUTO) {
+            s->nesting = ON_OFF_AUTO_ON;
+        }
+        return true;
+    }
+    if (s->nesting == ON_OFF_AUTO_ON) {
+        error_setg(errp, "xen-viommu: nesting=on requires first-level "
+                   "translation");
+        error_append_hint(errp, "Nested translation is first-level tables "
+                          "over second-level ones; drop first-level=off "
+                          "(and use aw-bits=48 or 57) or drop nesting.\n");
+        return false;
+    }
+    s->nesting = ON_OFF_AUTO_OFF;
+    return true;
+}
+
+/* scalable-mode, first-level and nesting against the other options */
 static bool xvi_check_scalable(XenViommuState *s, Error **errp)
 {
     if (!s->scalable_mode) {
-        if (s->first_level == ON_OFF_AUTO_ON) {
-            error_setg(errp, "xen-viommu: first-level=on requires "
-                       "scalable-mode=on");
-            error_append_hint(errp, "First-level tables exist in scalable "
-                              "mode only; add scalable-mode=on or drop "
-                              "first-level.\n");
+        if (s->first_level == ON_OFF_AUTO_ON ||
+            s->nesting == ON_OFF_AUTO_ON) {
+            error_setg(errp, "xen-viommu: %s=on requires scalable-mode=on",
+                       s->first_level == ON_OFF_AUTO_ON ? "first-level" :
+                                                          "nesting");
+            error_append_hint(errp, "First-level and nested translation "
+                              "exist in scalable mode only; add "
+                              "scalable-mode=on or drop the option.\n");
             return false;
         }
         s->first_level = ON_OFF_AUTO_OFF;
+        s->nesting = ON_OFF_AUTO_OFF;
         return true;
     }
     if (!s->dma_translation) {
@@ -592,7 +621,7 @@ static bool xvi_check_scalable(XenViommuState *s, Error **errp)
     } else if (s->first_level == ON_OFF_AUTO_AUTO) {
         s->first_level = ON_OFF_AUTO_ON;
     }
-    return true;
+    return xvi_check_nesting(s, errp);
 }
 
 static bool xvi_check_config(XenViommuState *s, Error **errp)
@@ -835,6 +864,8 @@ static const Property xvi_properties[] = {
     DEFINE_PROP_BOOL("scalable-mode", XenViommuState, scalable_mode, false),
     DEFINE_PROP_ON_OFF_AUTO("first-level", XenViommuState, first_level,
                             ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_ON_OFF_AUTO("nesting", XenViommuState, nesting,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("hpet", XenViommuState, hpet, true),
     DEFINE_PROP_UINT32("ioapic-id", XenViommuState, ioapic_id, UINT32_MAX),
     DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
@@ -898,6 +929,9 @@ static void xvi_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "first-level",
         "Scalable mode: offer first-level (x86 page table) translation "
         "(ECAP.FLTS); auto = on with scalable-mode and aw-bits >= 48");
+    object_class_property_set_description(klass, "nesting",
+        "Scalable mode: offer nested translation, first-level tables over "
+        "second-level ones (ECAP.NEST); auto = on with first-level");
     object_class_property_set_description(klass, "iotlb-size",
         "IOTLB capacity in entries (least recently used evicted)");
     object_class_property_set_description(klass, "dmar-file",

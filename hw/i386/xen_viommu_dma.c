@@ -146,7 +146,12 @@ static bool xvi_dma_translate_sm(XenViommuState *s, XenViommuDevAS *d,
         xvi_dma_fault(s, d, fault, addr, flag, d->sm.fpd);
         return false;
     }
-    if (t->perm) {
+    /*
+     * Nested results are not cached: an IOTLB invalidation names
+     * second-level input (guest-physical) addresses, which a combined
+     * entry tagged by its first-level input could not be found by.
+     */
+    if (t->perm && d->sm.pgtt != XVI_PGTT_NESTED) {
         xvi_iotlb_insert_pasid(s->iotlb, d->sm.did, d->sm.pasid, t);
     }
     /* The walk allowed this access, even where the cached copy may not */
@@ -499,6 +504,14 @@ static void xvi_dev_unmap(XenViommuDevAS *d, void *opaque)
     }
     if (!req->all_domains && d->ctx_gen == d->s->ctx_gen &&
         !d->ctx_fault && d->ctx.did != req->did) {
+        return;
+    }
+    /*
+     * A nested device's addresses are first-level input; the request's
+     * may be second-level input: whatever it names, all of them.
+     */
+    if (d->ctx.sm && d->sm.pgtt == XVI_PGTT_NESTED) {
+        xvi_notify_unmap(d, 0, 1ULL << d->s->aw_bits);
         return;
     }
     xvi_notify_unmap(d, req->addr, req->size);

@@ -88,6 +88,7 @@
 #define XVI_ECAP_PT             (1ULL << 6)
 #define XVI_ECAP_IRO_SHIFT      8
 #define XVI_ECAP_MHMV_SHIFT     20
+#define XVI_ECAP_NEST           (1ULL << 26)
 #define XVI_ECAP_SRS            (1ULL << 31)
 #define XVI_ECAP_SMTS           (1ULL << 43)
 #define XVI_ECAP_SLTS           (1ULL << 46)
@@ -258,6 +259,7 @@ struct XenViommuState {
     uint32_t ioapic_id;         /* DMAR IO-APIC scope id; > 255: auto */
     bool scalable_mode;         /* ECAP.SMTS: RTADDR.TTM = 01b tables */
     OnOffAuto first_level;      /* ECAP.FLTS (scalable mode) */
+    OnOffAuto nesting;          /* ECAP.NEST (scalable mode) */
     bool hpet;                  /* the HPET in the DMAR, its MSIs remapped */
     Notifier dmar_file_done;
 

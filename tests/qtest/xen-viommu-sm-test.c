@@ -40,6 +40,7 @@
 #define TTM_SM      (1ULL << 10)
 #define IQA_DW      (1ULL << 11)
 
+#define ECAP_NEST   (1ULL << 26)
 #define ECAP_SRS    (1ULL << 31)
 #define ECAP_PASID  (1ULL << 40)
 #define ECAP_SMTS   (1ULL << 43)
@@ -351,6 +352,7 @@ static void test_caps(void)
                             ECAP_RPS | ECAP_SMPWC | ECAP_PASID), ==,
                     ECAP_SMTS | ECAP_SLTS | ECAP_FLTS | ECAP_SRS | ECAP_RPS |
                     ECAP_SMPWC);
+    g_assert_cmphex(ecap & ECAP_NEST, ==, ECAP_NEST);
     g_assert_cmphex(qtest_readq(qts, BASE + CAP) & (CAP_FL1GP | CAP_FL5LP),
                     ==, CAP_FL1GP);
     /* TTM and DW are writable */
@@ -363,9 +365,15 @@ static void test_caps(void)
     qts = qtest_init("-M q35 -nodefaults -display none "
                      "-device xen-viommu,scalable-mode=on,first-level=off");
     ecap = qtest_readq(qts, BASE + ECAP);
-    g_assert_cmphex(ecap & (ECAP_SMTS | ECAP_SLTS | ECAP_FLTS), ==,
-                    ECAP_SMTS | ECAP_SLTS);
+    g_assert_cmphex(ecap & (ECAP_SMTS | ECAP_SLTS | ECAP_FLTS | ECAP_NEST),
+                    ==, ECAP_SMTS | ECAP_SLTS);
     g_assert_cmphex(qtest_readq(qts, BASE + CAP) & CAP_FL1GP, ==, 0);
+    qtest_quit(qts);
+
+    qts = qtest_init("-M q35 -nodefaults -display none "
+                     "-device xen-viommu,scalable-mode=on,nesting=off");
+    ecap = qtest_readq(qts, BASE + ECAP);
+    g_assert_cmphex(ecap & (ECAP_FLTS | ECAP_NEST), ==, ECAP_FLTS);
     qtest_quit(qts);
 
     qts = qtest_init("-M q35 -nodefaults -display none "
@@ -376,7 +384,8 @@ static void test_caps(void)
     /* Off by default: legacy registers as before */
     qts = qtest_init("-M q35 -nodefaults -display none -device xen-viommu");
     g_assert_cmphex(qtest_readq(qts, BASE + ECAP) &
-                    (ECAP_SMTS | ECAP_SLTS | ECAP_FLTS | ECAP_SRS), ==, 0);
+                    (ECAP_SMTS | ECAP_SLTS | ECAP_FLTS | ECAP_SRS |
+                     ECAP_NEST), ==, 0);
     qtest_writeq(qts, BASE + RTADDR, ROOT_GPA | TTM_SM);
     g_assert_cmphex(qtest_readq(qts, BASE + RTADDR), ==, ROOT_GPA);
     qtest_writeq(qts, BASE + IQA, QUEUE_GPA | IQA_DW);
@@ -412,6 +421,10 @@ static void test_config_errors(void)
                  "first-level=on requires scalable-mode=on");
     expect_error("-device xen-viommu,scalable-mode=on,first-level=on,"
                  "aw-bits=39", "first-level=on requires aw-bits=48 or 57");
+    expect_error("-device xen-viommu,nesting=on",
+                 "nesting=on requires scalable-mode=on");
+    expect_error("-device xen-viommu,scalable-mode=on,first-level=off,"
+                 "nesting=on", "nesting=on requires first-level translation");
     expect_error("-device xen-viommu,scalable-mode=on,pv-iommu=on",
                  "scalable-mode=on cannot be combined with pv-iommu=on");
     expect_error("-device xen-viommu,scalable-mode=on,x-oracle=on",
@@ -534,11 +547,15 @@ static void test_faults(void)
     wr32(&e, GCMD, GCMD_SRTP | GCMD_TE);
     edu_dma(&e, false, IOVA_R);
     check_fault(&e, IOVA_R, FR_PE_RSVD, true);
+    /*
+     * Nested, whose FLPTPTR the (empty) second level does not map; at an
+     * address no earlier request left in the IOTLB
+     */
     set_pasid_entry(&e, RID_PASID, 1 | PGTT_NEST | (2 << 2) | e.sl_root,
                     DID, e.pe_q2);
     wr32(&e, GCMD, GCMD_SRTP | GCMD_TE);
-    edu_dma(&e, false, IOVA_R);
-    check_fault(&e, IOVA_R, FR_PE_INVALID, true);
+    edu_dma(&e, false, 0x7000000);
+    check_fault(&e, 0x7000000, FR_SL_NP, true);
     set_pasid_entry(&e, RID_PASID, e.pe_q0 & ~1ULL, DID, e.pe_q2);
     wr32(&e, GCMD, GCMD_SRTP | GCMD_TE);
     edu_dma(&e, false, IOVA_R);
@@ -631,6 +648,120 @@ static void qi_enable(Env *e)
     wr64(e, IQA, QUEUE_GPA | IQA_DW);
     wr32(e, GCMD, GCMD_TE | GCMD_QIE);
     g_assert_cmphex(rd32(e, GSTS) & GCMD_QIE, ==, GCMD_QIE);
+}
+
+/*
+ * Nested translation: the first-level tables live at guest-physical
+ * addresses NEST_OFF above the RAM that holds them (nothing is there:
+ * an untranslated read of them fails), the second level maps them back.
+ */
+#define NEST_OFF    0x100000000ULL
+#define NEST_OUT_R  0x180000000ULL      /* first-level outputs (GPAs) */
+#define NEST_OUT_W  0x180100000ULL
+
+/* A first-level path for @iova through tables the second level maps */
+static uint64_t nest_fl_map(Env *e, uint64_t iova, uint64_t gpa)
+{
+    uint64_t table = e->fl_root, ent;
+    unsigned l;
+
+    for (l = 4; l > 1; l--) {
+        uint64_t pte;
+
+        ent = table + ((iova >> (12 + 9 * (l - 1))) & 0x1ff) * 8;
+        pte = qtest_readq(e->qts, ent);
+        if (!(pte & FL_P)) {
+            uint64_t t = alloc_table(e);
+
+            sl_map(e, t + NEST_OFF, t, SL_RW);
+            pte = (t + NEST_OFF) | FL_URW;
+            qtest_writeq(e->qts, ent, pte);
+        }
+        table = (pte & 0xffffffffff000ULL) - NEST_OFF;
+    }
+    ent = table + ((iova >> 12) & 0x1ff) * 8;
+    qtest_writeq(e->qts, ent, gpa | FL_URW);
+    return ent;
+}
+
+static void nest_setup(Env *e)
+{
+    setup(e, PGTT_NEST);
+    sl_map(e, e->fl_root + NEST_OFF, e->fl_root, SL_RW);
+    e->pe_q2 = e->fl_root + NEST_OFF;
+    set_pasid_entry(e, RID_PASID, e->pe_q0, DID, e->pe_q2);
+    wr32(e, GCMD, GCMD_SRTP | GCMD_TE);
+}
+
+/*
+ * The edu's requests through both levels: first-level tables read (and
+ * their A/D bits set) through the second level, the output translated by
+ * it; second-level faults are the request's; the second level's
+ * invalidation (the IOTLB descriptor, by guest-physical address) is seen.
+ */
+static void test_nested(void)
+{
+    uint64_t r_ent, w_ent, sl_l1;
+    Env e;
+
+    env_init(&e, "");
+    nest_setup(&e);
+    qi_enable(&e);
+    r_ent = nest_fl_map(&e, IOVA_R, NEST_OUT_R);
+    w_ent = nest_fl_map(&e, IOVA_W, NEST_OUT_W);
+    sl_map(&e, NEST_OUT_R, GPA_A, SL_R);
+    sl_map(&e, NEST_OUT_W, GPA_B, SL_RW);
+    ram_fill(&e, GPA_A + 0x100, 0x61);
+    ram_fill(&e, IOVA_R + 0x100, 0x62);
+
+    edu_dma(&e, false, IOVA_R + 0x100);
+    edu_dma(&e, true, IOVA_W + 0x80);
+    g_assert_true(ram_has(&e, GPA_B + 0x80, 0x61));
+    check_no_fault(&e);
+    g_assert_cmphex(qtest_readq(e.qts, r_ent), ==, NEST_OUT_R | FL_URW | FL_A);
+    g_assert_cmphex(qtest_readq(e.qts, w_ent), ==,
+                    NEST_OUT_W | FL_URW | FL_A | FL_D);
+
+    /* The second level's permission: its output is read-only */
+    edu_dma(&e, true, IOVA_R);
+    check_fault(&e, IOVA_R, FR_WRITE, false);
+    g_assert_true(ram_has(&e, IOVA_R + 0x100, 0x62));
+
+    /* The second level moves the output: after its invalidation, seen */
+    sl_map(&e, NEST_OUT_W, PRELOAD_GPA, SL_RW);
+    qi_put(&e, 2 | (3 << 4) | (DID << 16), NEST_OUT_W, 0, 0);
+    qi_run(&e);
+    edu_dma(&e, true, IOVA_W);
+    g_assert_true(ram_has(&e, PRELOAD_GPA, 0x61));
+    check_no_fault(&e);
+
+    /* A first-level table the second level stops mapping */
+    sl_l1 = pte_addr(&e, e.sl_root, false,
+                     (qtest_readq(e.qts, e.fl_root) & 0xffffffffff000ULL), 1);
+    qtest_writeq(e.qts, sl_l1, 0);
+    qi_put(&e, 2 | (2 << 4) | (DID << 16), 0, 0, 0);
+    qi_run(&e);
+    edu_dma(&e, false, IOVA_R);
+    check_fault(&e, IOVA_R, FR_SL_NP, true);
+    /* The second level's output unmapped */
+    qtest_writeq(e.qts, sl_l1, ((qtest_readq(e.qts, e.fl_root) &
+                                 0xffffffffff000ULL) - NEST_OFF) | SL_RW);
+    sl_map(&e, NEST_OUT_R, 0, 0);
+    qi_put(&e, 2 | (2 << 4) | (DID << 16), 0, 0, 0);
+    qi_run(&e);
+    edu_dma(&e, false, IOVA_R);
+    check_fault(&e, IOVA_R, FR_SL_NP, true);
+    check_no_fault(&e);
+    env_quit(&e);
+
+    /* Not offered: nested is then an invalid PGTT */
+    env_init(&e, "nesting=off");
+    nest_setup(&e);
+    nest_fl_map(&e, IOVA_R, NEST_OUT_R);
+    sl_map(&e, NEST_OUT_R, GPA_A, SL_RW);
+    edu_dma(&e, false, IOVA_R);
+    check_fault(&e, IOVA_R, FR_PE_INVALID, true);
+    env_quit(&e);
 }
 
 #define PIOTLB(g, did, pasid)  (6 | ((uint64_t)(g) << 4) | \
@@ -914,6 +1045,7 @@ int main(int argc, char **argv)
                    test_second_level_and_pt);
     qtest_add_func("/xen-viommu/sm/faults", test_faults);
     qtest_add_func("/xen-viommu/sm/piotlb", test_piotlb);
+    qtest_add_func("/xen-viommu/sm/nested", test_nested);
     qtest_add_func("/xen-viommu/sm/pasid-cache", test_pasid_cache);
     qtest_add_func("/xen-viommu/sm/descriptor-errors",
                    test_descriptor_errors);
