@@ -27,8 +27,8 @@
  *                  PDPE without CAP.FL1GP; bits 29:13 of a 1 GiB and 20:13
  *                  of a 2 MiB leaf.  Bits 62:52, 11:8 and XD (bit 63, no
  *                  execute requests without ECAP.ERS) are ignored.
- * PASIDE is accepted and has no effect: no request carries a PASID while
- * ECAP.PASID is clear.
+ * PASIDE gates requests with a PASID (0x45 without it); requests without
+ * one use RID_PASID whatever it says.
  */
 
 #include "qemu/osdep.h"
@@ -46,6 +46,7 @@
 #define SM_CTX_P                BIT_ULL(0)
 #define SM_CTX_FPD              BIT_ULL(1)
 #define SM_CTX_DTE              BIT_ULL(2)
+#define SM_CTX_PASIDE           BIT_ULL(3)
 #define SM_CTX_PRE              BIT_ULL(4)
 #define SM_CTX_LO_RSVD          (SM_CTX_DTE | SM_CTX_PRE | \
                                  MAKE_64BIT_MASK(5, 4))
@@ -240,6 +241,8 @@ int xvi_sm_lookup(const XviSmConfig *cfg, XviReadFn *read, void *opaque,
     if (!has_pasid) {
         pasid = ctx[1] & SM_CTX_RID_PASID_MASK;
         priv = ctx[1] & SM_CTX_RID_PRIV;
+    } else if (!(ctx[0] & SM_CTX_PASIDE)) {
+        return XVI_FR_SM_PASID_DISABLED;
     } else if (pasid >> XVI_PASID_BITS) {
         return XVI_FR_SM_PASID_RANGE;
     }

@@ -221,6 +221,10 @@ static void test_lookup_faults(void)
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 9, &e), ==, XVI_FR_SM_RID_PASID);
     put_ctx(&m, &t, 9, t.pdir | 1 | (1 << 9), 8192);
     g_assert_cmpint(lookup(&m, &cfg, &t, 0, 9, &e), ==, XVI_FR_SM_PDE_NP);
+    /* Requests with a PASID need PASIDE; without one they do not */
+    g_assert_cmpint(xvi_sm_lookup(&cfg, mem_read, &m, t.rt, 0, 8, true, 3,
+                                  false, &e), ==, XVI_FR_SM_PASID_DISABLED);
+    put_ctx(&m, &t, 8, t.pdir | 1 | BIT_ULL(3), 0);
     g_assert_cmpint(xvi_sm_lookup(&cfg, mem_read, &m, t.rt, 0, 8, true, 8192,
                                   false, &e), ==, XVI_FR_SM_PASID_RANGE);
     g_assert_cmpint(xvi_sm_lookup(&cfg, mem_read, &m, t.rt, 0, 8, true,
