@@ -468,9 +468,9 @@ static void xvi_init_caps(XenViommuState *s)
         /*
          * Second-level and pass-through always, first-level unless
          * first-level=off, nested with first-level unless nesting=off;
-         * supervisor requests, RID_PASID, coherent page walks.  No PASID
-         * (no device here issues requests with one), ATS, page requests
-         * or A/D for second-level.
+         * supervisor requests, RID_PASID, coherent page walks; requests
+         * with PASID with pasid=on.  No ATS, page requests or A/D for
+         * second-level.
          */
         ecap |= XVI_ECAP_SMTS | XVI_ECAP_SLTS | XVI_ECAP_SRS |
                 XVI_ECAP_RPS | XVI_ECAP_SMPWC;
@@ -483,6 +483,10 @@ static void xvi_init_caps(XenViommuState *s)
         }
         if (s->nesting == ON_OFF_AUTO_ON) {
             ecap |= XVI_ECAP_NEST;
+        }
+        /* PASIDs of 8 bits, as MemTxAttrs.pid carries them (PSS + 1) */
+        if (s->pasid) {
+            ecap |= XVI_ECAP_PASID | (7ULL << XVI_ECAP_PSS_SHIFT);
         }
     }
     s->cap = cap;
@@ -572,13 +576,14 @@ static bool xvi_check_scalable(XenViommuState *s, Error **errp)
 {
     if (!s->scalable_mode) {
         if (s->first_level == ON_OFF_AUTO_ON ||
-            s->nesting == ON_OFF_AUTO_ON) {
+            s->nesting == ON_OFF_AUTO_ON || s->pasid) {
             error_setg(errp, "xen-viommu: %s=on requires scalable-mode=on",
                        s->first_level == ON_OFF_AUTO_ON ? "first-level" :
-                                                          "nesting");
+                       s->nesting == ON_OFF_AUTO_ON ? "nesting" : "pasid");
             error_append_hint(errp, "First-level and nested translation "
-                              "exist in scalable mode only; add "
-                              "scalable-mode=on or drop the option.\n");
+                              "and requests with a PASID exist in scalable "
+                              "mode only; add scalable-mode=on or drop the "
+                              "option.\n");
             return false;
         }
         s->first_level = ON_OFF_AUTO_OFF;
@@ -866,6 +871,7 @@ static const Property xvi_properties[] = {
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_ON_OFF_AUTO("nesting", XenViommuState, nesting,
                             ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_BOOL("pasid", XenViommuState, pasid, false),
     DEFINE_PROP_BOOL("hpet", XenViommuState, hpet, true),
     DEFINE_PROP_UINT32("ioapic-id", XenViommuState, ioapic_id, UINT32_MAX),
     DEFINE_PROP_BOOL("x-iotlb-verify", XenViommuState, iotlb_verify, false),
@@ -932,6 +938,9 @@ static void xvi_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "nesting",
         "Scalable mode: offer nested translation, first-level tables over "
         "second-level ones (ECAP.NEST); auto = on with first-level");
+    object_class_property_set_description(klass, "pasid",
+        "Scalable mode: take requests with a PASID (ECAP.PASID, 8-bit "
+        "PASIDs from the transaction's MemTxAttrs.pid; 0 means none)");
     object_class_property_set_description(klass, "iotlb-size",
         "IOTLB capacity in entries (least recently used evicted)");
     object_class_property_set_description(klass, "dmar-file",

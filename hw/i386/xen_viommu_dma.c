@@ -28,15 +28,27 @@ static uint16_t xvi_dev_sid(XenViommuDevAS *d)
     return PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn);
 }
 
-/* Fault from translate(): FPD in the context entry suppresses recording */
-static void xvi_dma_fault(XenViommuState *s, XenViommuDevAS *d, int reason,
-                          uint64_t addr, IOMMUAccessFlags flag, bool fpd)
+/*
+ * Fault from translate(): FPD in the context entry suppresses recording.
+ * @pasid_bits: what the record says of the request's PASID (0: none).
+ */
+static void xvi_dma_fault_pasid(XenViommuState *s, XenViommuDevAS *d,
+                                int reason, uint64_t addr,
+                                IOMMUAccessFlags flag, bool fpd,
+                                uint64_t pasid_bits)
 {
     if (flag == IOMMU_NONE || fpd) {
         /* A lookup, not an access (e.g. a replay): nothing to report */
         return;
     }
-    xvi_fault_record(s, xvi_dev_sid(d), reason, addr, flag & IOMMU_WO);
+    xvi_fault_record_pasid(s, xvi_dev_sid(d), reason, addr, flag & IOMMU_WO,
+                           pasid_bits);
+}
+
+static void xvi_dma_fault(XenViommuState *s, XenViommuDevAS *d, int reason,
+                          uint64_t addr, IOMMUAccessFlags flag, bool fpd)
+{
+    xvi_dma_fault_pasid(s, d, reason, addr, flag, fpd, 0);
 }
 
 /*
@@ -84,13 +96,17 @@ static bool xvi_write_guest_fn(void *opaque, uint64_t addr, const void *buf,
     return xvi_write_guest(opaque, addr, buf, len);
 }
 
-/* Walk @d's tables for @addr: legacy second-level or scalable mode */
-static int xvi_dev_walk(XenViommuState *s, XenViommuDevAS *d, uint64_t addr,
-                        unsigned access, XviTranslation *t)
+/*
+ * Walk @d's tables for @addr: legacy second-level, or in scalable mode
+ * those of PASID entry @e
+ */
+static int xvi_dev_walk(XenViommuState *s, XenViommuDevAS *d,
+                        const XviSmEntry *e, uint64_t addr, unsigned access,
+                        XviTranslation *t)
 {
     if (d->ctx.sm) {
         return xvi_sm_walk(&s->sm_cfg, xvi_read_guest, xvi_write_guest_fn, s,
-                           &d->sm, addr, access, t);
+                           e, addr, access, t);
     }
     return xvi_sl_walk(&s->walk_cfg, xvi_read_guest, s, &d->ctx, addr,
                        access, t);
@@ -102,11 +118,11 @@ static int xvi_dev_walk(XenViommuState *s, XenViommuDevAS *d, uint64_t addr,
  * A debugging aid for telling guest driver bugs from cache bugs.
  */
 static void xvi_iotlb_verify(XenViommuState *s, XenViommuDevAS *d,
-                             uint64_t addr, unsigned access,
-                             const XviTranslation *cached)
+                             const XviSmEntry *e, uint64_t addr,
+                             unsigned access, const XviTranslation *cached)
 {
     XviTranslation t = { 0 };
-    int fault = xvi_dev_walk(s, d, addr, access, &t);
+    int fault = xvi_dev_walk(s, d, e, addr, access, &t);
 
     if (t.perm != cached->perm || t.gpa != cached->gpa ||
         t.mask != cached->mask) {
@@ -120,30 +136,32 @@ static void xvi_iotlb_verify(XenViommuState *s, XenViommuDevAS *d,
 }
 
 /*
- * Scalable mode, under the lock: the IOTLB tagged with (did, PASID), then
- * the walk.  A cached entry that does not serve the request (a clean
- * first-level page written, say) is walked again rather than faulted, so
- * A/D and U/S come out as the tables say.  Faults are recorded here.
+ * Scalable mode, under the lock, for PASID entry @e: the IOTLB tagged with
+ * (did, PASID), then the walk.  A cached entry that does not serve the
+ * request (a clean first-level page written, say) is walked again rather
+ * than faulted, so A/D and U/S come out as the tables say.  Faults are
+ * recorded here, with @pasid_bits.
  */
 static bool xvi_dma_translate_sm(XenViommuState *s, XenViommuDevAS *d,
-                                 uint64_t addr, unsigned access,
-                                 IOMMUAccessFlags flag, XviTranslation *t)
+                                 const XviSmEntry *e, uint64_t addr,
+                                 unsigned access, IOMMUAccessFlags flag,
+                                 uint64_t pasid_bits, XviTranslation *t)
 {
     int fault;
 
-    if (xvi_iotlb_lookup_pasid(s->iotlb, d->sm.did, d->sm.pasid, addr, t)) {
+    if (xvi_iotlb_lookup_pasid(s->iotlb, e->did, e->pasid, addr, t)) {
         if (unlikely(s->iotlb_verify)) {
-            xvi_iotlb_verify(s, d, addr, access, t);
+            xvi_iotlb_verify(s, d, e, addr, access, t);
         }
-        if (xvi_sm_perm_ok(&d->sm, access, t->perm)) {
+        if (xvi_sm_perm_ok(e, access, t->perm)) {
             return true;
         }
     }
-    trace_xen_viommu_iotlb_miss(xvi_dev_sid(d), d->sm.did, addr);
+    trace_xen_viommu_iotlb_miss(xvi_dev_sid(d), e->did, addr);
     memset(t, 0, sizeof(*t));
-    fault = xvi_dev_walk(s, d, addr, access, t);
+    fault = xvi_dev_walk(s, d, e, addr, access, t);
     if (fault) {
-        xvi_dma_fault(s, d, fault, addr, flag, d->sm.fpd);
+        xvi_dma_fault_pasid(s, d, fault, addr, flag, e->fpd, pasid_bits);
         return false;
     }
     /*
@@ -151,8 +169,8 @@ static bool xvi_dma_translate_sm(XenViommuState *s, XenViommuDevAS *d,
      * second-level input (guest-physical) addresses, which a combined
      * entry tagged by its first-level input could not be found by.
      */
-    if (t->perm && d->sm.pgtt != XVI_PGTT_NESTED) {
-        xvi_iotlb_insert_pasid(s->iotlb, d->sm.did, d->sm.pasid, t);
+    if (t->perm && e->pgtt != XVI_PGTT_NESTED) {
+        xvi_iotlb_insert_pasid(s->iotlb, e->did, e->pasid, t);
     }
     /* The walk allowed this access, even where the cached copy may not */
     t->perm |= access;
@@ -197,6 +215,70 @@ static void xvi_last_set(XenViommuState *s, XenViommuDevAS *d,
     seqlock_write_end(&d->last_seq);
 }
 
+/*
+ * Requests with a PASID.  QEMU's transaction attributes carry one in
+ * MemTxAttrs.pid (8 bits) and its privilege in .user; the memory core
+ * hands translate() the index attrs_to_index() made of them.  PASID 0 is
+ * taken as no PASID: attributes built from zero say 0 without meaning a
+ * PASID (and Linux keeps PASID 0 for requests without one).
+ */
+#define XVI_IDX_NO_PASID    0
+#define XVI_NR_IDX          512
+
+static int xvi_attrs_to_index(IOMMUMemoryRegion *iommu, MemTxAttrs attrs)
+{
+    if (attrs.unspecified || !attrs.pid) {
+        return XVI_IDX_NO_PASID;
+    }
+    return attrs.pid << 1 | !attrs.user;
+}
+
+static int xvi_num_indexes(IOMMUMemoryRegion *iommu)
+{
+    return XVI_NR_IDX;
+}
+
+static uint32_t xvi_idx_pasid(int idx)
+{
+    return (unsigned)idx >> 1;
+}
+
+static bool xvi_idx_priv(int idx)
+{
+    return idx & 1;
+}
+
+/*
+ * A request with PASID @pasid, under the lock.  Only in scalable mode
+ * with ECAP.PASID; otherwise the unit does not take PASIDs and the request
+ * is blocked unrecorded, as an unsupported request.  The PASID entry is
+ * looked up each time: nothing is cached per PASID but the IOTLB's
+ * (domain, PASID)-tagged entries.
+ */
+static bool xvi_translate_pasid(XenViommuState *s, XenViommuDevAS *d,
+                                uint64_t addr, unsigned access,
+                                IOMMUAccessFlags flag, uint32_t pasid,
+                                bool priv, XviTranslation *t)
+{
+    uint64_t pasid_bits = XVI_FRCD_PP | (uint64_t)pasid << XVI_FRCD_PV_SHIFT |
+                          (priv ? XVI_FRCD_PRIV : 0);
+    XviSmEntry e;
+    int fault;
+
+    if (!(s->ecap & XVI_ECAP_PASID) || s->root_ttm != XVI_TTM_SCALABLE) {
+        trace_xen_viommu_pasid_unsupported(xvi_dev_sid(d), pasid, addr);
+        return false;
+    }
+    fault = xvi_sm_lookup(&s->sm_cfg, xvi_read_guest, s, s->root_table,
+                          pci_bus_num(d->bus), d->devfn, true, pasid, priv,
+                          &e);
+    if (fault) {
+        xvi_dma_fault_pasid(s, d, fault, addr, flag, e.fpd, pasid_bits);
+        return false;
+    }
+    return xvi_dma_translate_sm(s, d, &e, addr, access, flag, pasid_bits, t);
+}
+
 static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
                                    IOMMUAccessFlags flag, int iommu_idx)
 {
@@ -214,6 +296,15 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
     XviTranslation t;
     int fault;
 
+    if (iommu_idx != XVI_IDX_NO_PASID) {
+        qemu_mutex_lock(&s->lock);
+        if (xvi_translate_pasid(s, d, addr, access, flag,
+                                xvi_idx_pasid(iommu_idx),
+                                xvi_idx_priv(iommu_idx), &t)) {
+            goto done;
+        }
+        goto out;
+    }
     if (access && xvi_last_lookup(s, d, addr, access, &t)) {
         entry.iova = t.iova;
         entry.translated_addr = t.gpa;
@@ -240,7 +331,7 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
         goto out;
     }
     if (d->ctx.sm) {
-        if (!xvi_dma_translate_sm(s, d, addr, access, flag, &t)) {
+        if (!xvi_dma_translate_sm(s, d, &d->sm, addr, access, flag, 0, &t)) {
             goto out;
         }
         goto done;
@@ -248,7 +339,7 @@ static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
 
     if (xvi_iotlb_lookup(s->iotlb, d->ctx.did, addr, &t)) {
         if (unlikely(s->iotlb_verify)) {
-            xvi_iotlb_verify(s, d, addr, access, &t);
+            xvi_iotlb_verify(s, d, NULL, addr, access, &t);
         }
     } else {
         /*
@@ -592,6 +683,8 @@ static void xvi_iommu_mr_class_init(ObjectClass *klass, void *data)
 
     imrc->translate = xvi_translate;
     imrc->notify_flag_changed = xvi_notify_flag_changed;
+    imrc->attrs_to_index = xvi_attrs_to_index;
+    imrc->num_indexes = xvi_num_indexes;
 }
 
 static const TypeInfo xvi_iommu_mr_info = {

@@ -34,6 +34,12 @@
  *   0x4c DMA_DONE    read: accesses completed (in the iothread if set)
  *   0x50 DMA_RESULT  read: MemTxResult of the last access
  *   0x54 DMA_DATA    what a write stores, what a read got
+ *   0x58 DMA_PASID   bits 7:0: the PASID DMA_CMD's access carries in
+ *                    MemTxAttrs.pid (0: none); bit 8: unprivileged
+ *                    (MemTxAttrs.user)
+ *
+ * It also plays a device that issues requests with a PASID (DMA_PASID),
+ * which no device QEMU emulates for x86 does.
  */
 
 #include "qemu/osdep.h"
@@ -63,6 +69,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(XviDmaTestDev, XVI_DMA_TESTDEV)
 #define XVI_UT_DMA_DONE     0x4c
 #define XVI_UT_DMA_RESULT   0x50
 #define XVI_UT_DMA_DATA     0x54
+#define XVI_UT_DMA_PASID    0x58
+#define XVI_UT_PASID_USER   0x100
 #define XVI_UT_RING         16
 
 typedef struct XviDmaTestDev XviDmaTestDev;
@@ -98,6 +106,7 @@ struct XviDmaTestDev {
     uint64_t dma_addr;
     bool dma_write;
     uint32_t dma_data;
+    uint32_t dma_pasid;         /* DMA_PASID */
     uint32_t dma_done;          /* atomic: the iothread sets it */
     uint32_t dma_result;
 };
@@ -107,12 +116,19 @@ static void xvi_ut_dma(void *opaque)
 {
     XviDmaTestDev *t = opaque;
     uint32_t data = t->dma_data;
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
     MemTxResult r;
 
-    if (t->dma_write) {
-        r = pci_dma_write(PCI_DEVICE(t), t->dma_addr, &data, sizeof(data));
-    } else {
-        r = pci_dma_read(PCI_DEVICE(t), t->dma_addr, &data, sizeof(data));
+    if (t->dma_pasid & 0xff) {
+        attrs = (MemTxAttrs) {
+            .pid = t->dma_pasid & 0xff,
+            .user = !!(t->dma_pasid & XVI_UT_PASID_USER),
+        };
+    }
+    r = pci_dma_rw(PCI_DEVICE(t), t->dma_addr, &data, sizeof(data),
+                   t->dma_write ? DMA_DIRECTION_FROM_DEVICE :
+                                  DMA_DIRECTION_TO_DEVICE, attrs);
+    if (!t->dma_write) {
         t->dma_data = data;
     }
     t->dma_result = r;
@@ -198,6 +214,8 @@ static uint64_t xvi_ut_read(void *opaque, hwaddr addr, unsigned size)
         return t->dma_result;
     case XVI_UT_DMA_DATA:
         return t->dma_data;
+    case XVI_UT_DMA_PASID:
+        return t->dma_pasid;
     case XVI_UT_NOTIFIERS:
         return t->nr_notifiers;
     case XVI_UT_EVENTS:
@@ -243,6 +261,9 @@ static void xvi_ut_write(void *opaque, hwaddr addr, uint64_t val,
         break;
     case XVI_UT_DMA_DATA:
         t->dma_data = val;
+        break;
+    case XVI_UT_DMA_PASID:
+        t->dma_pasid = val & (0xff | XVI_UT_PASID_USER);
         break;
     case XVI_UT_DMA_CMD:
         if (val != 1 && val != 2) {

@@ -72,12 +72,13 @@ static void xvi_fsts_raise(XenViommuState *s, uint32_t bits)
  * the recording registers are full.
  */
 static void xvi_fault_defer(XenViommuState *s, uint16_t sid, uint8_t reason,
-                            uint64_t addr, bool is_write)
+                            uint64_t addr, bool is_write, uint64_t pasid_bits)
 {
     qemu_mutex_lock(&s->fault_lock);
     if (s->nr_deferred < XVI_NR_DEFERRED_FAULTS) {
         s->deferred[s->nr_deferred++] = (XviDeferredFault) {
             .sid = sid, .reason = reason, .addr = addr, .is_write = is_write,
+            .pasid_bits = pasid_bits,
         };
     } else {
         s->deferred_lost = true;
@@ -102,7 +103,8 @@ void xvi_fault_drain(XenViommuState *s)
     qemu_mutex_unlock(&s->fault_lock);
 
     for (i = 0; i < n; i++) {
-        xvi_fault_record(s, q[i].sid, q[i].reason, q[i].addr, q[i].is_write);
+        xvi_fault_record_pasid(s, q[i].sid, q[i].reason, q[i].addr,
+                               q[i].is_write, q[i].pasid_bits);
     }
     if (lost && !(xvi_get32(s, XVI_FSTS) & XVI_FSTS_PFO)) {
         xvi_fsts_raise(s, XVI_FSTS_PFO);
@@ -139,17 +141,24 @@ void xvi_fault_reset(XenViommuState *s)
 void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
                       uint64_t addr, bool is_write)
 {
+    xvi_fault_record_pasid(s, sid, reason, addr, is_write, 0);
+}
+
+void xvi_fault_record_pasid(XenViommuState *s, uint16_t sid, uint8_t reason,
+                            uint64_t addr, bool is_write, uint64_t pasid_bits)
+{
     uint32_t fsts;
     unsigned i = s->next_frcd, j;
     uint64_t hi;
 
     if (!bql_locked()) {
-        xvi_fault_defer(s, sid, reason, addr, is_write);
+        xvi_fault_defer(s, sid, reason, addr, is_write, pasid_bits);
         return;
     }
     fsts = xvi_get32(s, XVI_FSTS);
     trace_xen_viommu_fault(sid, reason, addr, is_write);
-    hi = sid | ((uint64_t)reason << XVI_FRCD_FR_SHIFT) | XVI_FRCD_F;
+    hi = sid | ((uint64_t)reason << XVI_FRCD_FR_SHIFT) | XVI_FRCD_F |
+         pasid_bits;
     if (!is_write) {
         hi |= XVI_FRCD_T;
     }

@@ -90,6 +90,8 @@
 #define XVI_ECAP_MHMV_SHIFT     20
 #define XVI_ECAP_NEST           (1ULL << 26)
 #define XVI_ECAP_SRS            (1ULL << 31)
+#define XVI_ECAP_PSS_SHIFT      35
+#define XVI_ECAP_PASID          (1ULL << 40)
 #define XVI_ECAP_SMTS           (1ULL << 43)
 #define XVI_ECAP_SLTS           (1ULL << 46)
 #define XVI_ECAP_FLTS           (1ULL << 47)
@@ -156,6 +158,9 @@
 #define XVI_FRCD_F              (1ULL << 63)
 #define XVI_FRCD_T              (1ULL << 62)   /* 1 = read, 0 = write */
 #define XVI_FRCD_FR_SHIFT       32
+#define XVI_FRCD_PP             (1ULL << 31)   /* the request had a PASID */
+#define XVI_FRCD_PRIV           (1ULL << 29)   /* ... privileged */
+#define XVI_FRCD_PV_SHIFT       40             /* ... its value */
 
 /* IQA / IQH / IQT */
 #define XVI_IQA_DW              (1ULL << 11)
@@ -196,6 +201,7 @@
 /* A fault found outside the BQL, recorded later (xen_viommu_fault.c) */
 typedef struct XviDeferredFault {
     uint64_t addr;
+    uint64_t pasid_bits;        /* XVI_FRCD_PP, _PRIV and PV, or 0 */
     uint16_t sid;
     uint8_t reason;
     bool is_write;
@@ -258,6 +264,7 @@ struct XenViommuState {
     bool platform_opt_in;       /* DMAR DMA_CTRL_PLATFORM_OPT_IN */
     uint32_t ioapic_id;         /* DMAR IO-APIC scope id; > 255: auto */
     bool scalable_mode;         /* ECAP.SMTS: RTADDR.TTM = 01b tables */
+    bool pasid;                 /* ECAP.PASID: requests with a PASID */
     OnOffAuto first_level;      /* ECAP.FLTS (scalable mode) */
     OnOffAuto nesting;          /* ECAP.NEST (scalable mode) */
     bool hpet;                  /* the HPET in the DMAR, its MSIs remapped */
@@ -369,6 +376,10 @@ void xvi_fault_reset(XenViommuState *s);
 /* Any thread; outside the BQL the record is made later by a bottom half */
 void xvi_fault_record(XenViommuState *s, uint16_t sid, uint8_t reason,
                       uint64_t addr, bool is_write);
+/* The same for a request with a PASID: @pasid_bits as XviDeferredFault's */
+void xvi_fault_record_pasid(XenViommuState *s, uint16_t sid, uint8_t reason,
+                            uint64_t addr, bool is_write,
+                            uint64_t pasid_bits);
 void xvi_fault_drain(XenViommuState *s);
 void xvi_fault_fsts_written(XenViommuState *s);
 void xvi_fault_fectl_written(XenViommuState *s);

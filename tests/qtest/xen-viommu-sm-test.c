@@ -43,6 +43,7 @@
 #define ECAP_NEST   (1ULL << 26)
 #define ECAP_SRS    (1ULL << 31)
 #define ECAP_PASID  (1ULL << 40)
+#define ECAP_PSS(e) (((e) >> 35) & 0x1f)
 #define ECAP_SMTS   (1ULL << 43)
 #define ECAP_SLTS   (1ULL << 46)
 #define ECAP_FLTS   (1ULL << 47)
@@ -55,11 +56,13 @@
 #define FR_RTADDR       0x30
 #define FR_CTX_NP       0x41
 #define FR_CTX_RSVD     0x42
+#define FR_PASID_OFF    0x45
 #define FR_RID_PASID    0x48
 #define FR_PDE_NP       0x51
 #define FR_PE_NP        0x59
 #define FR_PE_RSVD      0x5a
 #define FR_PE_INVALID   0x5b
+#define FR_PE_SRE       0x5d
 #define FR_FL_NP        0x71
 #define FR_FL_RSVD      0x72
 #define FR_SL_NP        0x79
@@ -368,6 +371,14 @@ static void test_caps(void)
     g_assert_cmphex(ecap & (ECAP_SMTS | ECAP_SLTS | ECAP_FLTS | ECAP_NEST),
                     ==, ECAP_SMTS | ECAP_SLTS);
     g_assert_cmphex(qtest_readq(qts, BASE + CAP) & CAP_FL1GP, ==, 0);
+    g_assert_cmphex(ecap & ECAP_PASID, ==, 0);
+    qtest_quit(qts);
+
+    qts = qtest_init("-M q35 -nodefaults -display none "
+                     "-device xen-viommu,scalable-mode=on,pasid=on");
+    ecap = qtest_readq(qts, BASE + ECAP);
+    g_assert_cmphex(ecap & ECAP_PASID, ==, ECAP_PASID);
+    g_assert_cmpuint(ECAP_PSS(ecap), ==, 7);
     qtest_quit(qts);
 
     qts = qtest_init("-M q35 -nodefaults -display none "
@@ -423,6 +434,8 @@ static void test_config_errors(void)
                  "aw-bits=39", "first-level=on requires aw-bits=48 or 57");
     expect_error("-device xen-viommu,nesting=on",
                  "nesting=on requires scalable-mode=on");
+    expect_error("-device xen-viommu,pasid=on",
+                 "pasid=on requires scalable-mode=on");
     expect_error("-device xen-viommu,scalable-mode=on,first-level=off,"
                  "nesting=on", "nesting=on requires first-level translation");
     expect_error("-device xen-viommu,scalable-mode=on,pv-iommu=on",
@@ -772,6 +785,192 @@ static void test_nested(void)
                                 ((uint64_t)(pasid) << 32))
 
 /*
+ * Requests with a PASID, from the DMA test device (its DMA_PASID register
+ * puts one in the access's MemTxAttrs.pid) at 05.0
+ */
+#define TD_DEVFN        QPCI_DEVFN(5, 0)
+#define TD_DMA_ADDR     0x40
+#define TD_DMA_CMD      0x48
+#define TD_DMA_DONE     0x4c
+#define TD_DMA_RESULT   0x50
+#define TD_DMA_DATA     0x54
+#define TD_DMA_PASID    0x58
+#define TD_PASID_USER   0x100
+#define CTX_PASIDE      (1ULL << 3)
+#define FRCD_PP         (1ULL << 31)
+#define FRCD_PRIV       (1ULL << 29)
+#define FRCD_PV(hi)     (((hi) >> 40) & 0xfffff)
+#define TD_PASID        7
+#define TD_DID          0x2b
+#define GPA_C           0x5200000ULL
+#define TD_MEMTX_OK     0           /* MemTxResult MEMTX_OK */
+
+typedef struct Td {
+    QPCIDevice *dev;
+    QPCIBar bar;
+} Td;
+
+static Td td_attach(Env *e)
+{
+    Td td = { .dev = qpci_device_find(e->bus, TD_DEVFN) };
+
+    g_assert_nonnull(td.dev);
+    qpci_device_enable(td.dev);
+    td.bar = qpci_iomap(td.dev, 0, NULL);
+    return td;
+}
+
+/* A 4-byte read by the test device with @pasid_reg; its MemTxResult */
+static uint32_t td_read(Td *td, uint32_t pasid_reg, uint64_t iova,
+                        uint32_t *data)
+{
+    uint32_t done = qpci_io_readl(td->dev, td->bar, TD_DMA_DONE);
+
+    qpci_io_writel(td->dev, td->bar, TD_DMA_PASID, pasid_reg);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR, iova);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR + 4, iova >> 32);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_CMD, 1);
+    g_assert_cmpuint(qpci_io_readl(td->dev, td->bar, TD_DMA_DONE), ==,
+                     done + 1);
+    *data = qpci_io_readl(td->dev, td->bar, TD_DMA_DATA);
+    return qpci_io_readl(td->dev, td->bar, TD_DMA_RESULT);
+}
+
+/* The next record is the test device's PASID request to @iova; clear it */
+static void check_pasid_fault(Env *e, uint64_t iova, unsigned reason,
+                              uint32_t pasid, bool priv)
+{
+    unsigned i = (rd32(e, FSTS) >> 8) & 0xff;
+    uint64_t hi = rd64(e, FRCD + i * 16 + 8);
+
+    g_assert_cmphex(hi & FRCD_F, ==, FRCD_F);
+    g_assert_cmphex((hi >> 32) & 0xff, ==, reason);
+    g_assert_cmphex(hi & 0xffff, ==, TD_DEVFN);
+    g_assert_cmphex(rd64(e, FRCD + i * 16), ==, iova & ~0xfffULL);
+    g_assert_cmphex(hi & FRCD_PP, ==, FRCD_PP);
+    g_assert_cmphex(FRCD_PV(hi), ==, pasid);
+    g_assert_cmphex(!!(hi & FRCD_PRIV), ==, priv);
+    wr64(e, FRCD + i * 16 + 8, FRCD_F);
+}
+
+/*
+ * First-level tables of their own for PASID @pasid (DID @did, PASID entry
+ * qword 2 bits @q2_bits), mapping @iova to @gpa; returns the leaf's address
+ */
+static uint64_t pasid_fl_map(Env *e, unsigned pasid, uint16_t did,
+                             uint64_t q2_bits, uint64_t iova, uint64_t gpa)
+{
+    uint64_t root = alloc_table(e), saved = e->fl_root, ent;
+
+    set_pasid_entry(e, pasid, 1 | PGTT_FL, did, root | q2_bits);
+    e->fl_root = root;
+    ent = fl_map(e, iova, gpa, FL_URW | FL_A | FL_D);
+    e->fl_root = saved;
+    return ent;
+}
+
+/* The test device's context entry: PASIDE as asked, RID_PASID the edu's */
+static void td_context(Env *e, bool paside)
+{
+    qtest_writeq(e->qts, CTX_GPA + TD_DEVFN * 32,
+                 PDIR_GPA | 1 | (paside ? CTX_PASIDE : 0));
+    qtest_writeq(e->qts, CTX_GPA + TD_DEVFN * 32 + 8, RID_PASID);
+    qtest_writeq(e->qts, CTX_GPA + TD_DEVFN * 32 + 16, 0);
+    qtest_writeq(e->qts, CTX_GPA + TD_DEVFN * 32 + 24, 0);
+}
+
+/*
+ * Requests with and without a PASID from one device: each goes through
+ * its own PASID entry (RID_PASID for none), the IOTLB keeps them apart by
+ * (domain, PASID), faults record the PASID and the privilege; PASIDE and
+ * SRE gate them; a unit without pasid=on blocks them unrecorded.
+ */
+static void test_pasid_requests(void)
+{
+    uint64_t rid_ent, p_ent;
+    uint32_t data;
+    Env e;
+    Td td;
+
+    env_init(&e, "pasid=on -device x-xen-viommu-dma-testdev,addr=05.0");
+    td = td_attach(&e);
+    setup(&e, PGTT_FL);
+    qi_enable(&e);
+    td_context(&e, true);
+    rid_ent = fl_map(&e, IOVA_R, GPA_A, FL_URW | FL_A | FL_D);
+    p_ent = pasid_fl_map(&e, TD_PASID, TD_DID, 0, IOVA_R, GPA_B);
+    qtest_writel(e.qts, GPA_A, 0xaaaa0001);
+    qtest_writel(e.qts, GPA_B, 0xbbbb0002);
+    qtest_writel(e.qts, GPA_C, 0xcccc0003);
+    wr32(&e, GCMD, GCMD_SRTP | GCMD_TE | GCMD_QIE);
+
+    /* One address, two PASID entries (a user request: U/S is set) */
+    g_assert_cmpuint(td_read(&td, 0, IOVA_R, &data), ==, TD_MEMTX_OK);
+    g_assert_cmphex(data, ==, 0xaaaa0001);
+    g_assert_cmpuint(td_read(&td, TD_PASID | TD_PASID_USER, IOVA_R, &data),
+                     ==, TD_MEMTX_OK);
+    g_assert_cmphex(data, ==, 0xbbbb0002);
+    check_no_fault(&e);
+
+    /*
+     * Both cached, tagged apart: remap both; a PASID-based invalidation of
+     * TD_PASID shows its new page only
+     */
+    qtest_writeq(e.qts, rid_ent, GPA_C | FL_URW | FL_A | FL_D);
+    qtest_writeq(e.qts, p_ent, GPA_C | FL_URW | FL_A | FL_D);
+    qi_put(&e, PIOTLB(2, TD_DID, TD_PASID), 0, 0, 0);
+    qi_run(&e);
+    td_read(&td, TD_PASID | TD_PASID_USER, IOVA_R, &data);
+    g_assert_cmphex(data, ==, 0xcccc0003);
+    td_read(&td, 0, IOVA_R, &data);
+    g_assert_cmphex(data, ==, 0xaaaa0001);
+    qi_put(&e, PIOTLB(2, DID, RID_PASID), 0, 0, 0);
+    qi_run(&e);
+    td_read(&td, 0, IOVA_R, &data);
+    g_assert_cmphex(data, ==, 0xcccc0003);
+
+    /* A PASID with no entry: recorded with the PASID */
+    g_assert_cmpuint(td_read(&td, 9 | TD_PASID_USER, IOVA_R, &data), !=,
+                     TD_MEMTX_OK);
+    check_pasid_fault(&e, IOVA_R, FR_PE_NP, 9, false);
+    /* A privileged request (MemTxAttrs.user clear) needs SRE */
+    g_assert_cmpuint(td_read(&td, TD_PASID, 0x7000000, &data), !=,
+                     TD_MEMTX_OK);
+    check_pasid_fault(&e, 0x7000000, FR_PE_SRE, TD_PASID, true);
+    pasid_fl_map(&e, TD_PASID, TD_DID, 1, IOVA_R, GPA_B);  /* SRE */
+    qi_put(&e, PIOTLB(2, TD_DID, TD_PASID), 0, 0, 0);
+    qi_run(&e);
+    g_assert_cmpuint(td_read(&td, TD_PASID, IOVA_R, &data), ==, TD_MEMTX_OK);
+    g_assert_cmphex(data, ==, 0xbbbb0002);
+    /* PASIDE clear: requests with a PASID fault, the others do not */
+    td_context(&e, false);
+    g_assert_cmpuint(td_read(&td, TD_PASID | TD_PASID_USER, 0x7000000,
+                             &data), !=, TD_MEMTX_OK);
+    check_pasid_fault(&e, 0x7000000, FR_PASID_OFF, TD_PASID, false);
+    g_assert_cmpuint(td_read(&td, 0, IOVA_R, &data), ==, TD_MEMTX_OK);
+    check_no_fault(&e);
+    g_free(td.dev);
+    env_quit(&e);
+
+    /* Without pasid=on: blocked, nothing recorded */
+    env_init(&e, "pasid=off -device x-xen-viommu-dma-testdev,addr=05.0");
+    td = td_attach(&e);
+    setup(&e, PGTT_FL);
+    td_context(&e, true);
+    fl_map(&e, IOVA_R, GPA_A, FL_URW | FL_A | FL_D);
+    pasid_fl_map(&e, TD_PASID, TD_DID, 0, IOVA_R, GPA_B);
+    qtest_writel(e.qts, GPA_A, 0xaaaa0001);
+    wr32(&e, GCMD, GCMD_SRTP | GCMD_TE);
+    g_assert_cmpuint(td_read(&td, TD_PASID | TD_PASID_USER, IOVA_R, &data),
+                     !=, TD_MEMTX_OK);
+    check_no_fault(&e);
+    g_assert_cmpuint(td_read(&td, 0, IOVA_R, &data), ==, TD_MEMTX_OK);
+    g_assert_cmphex(data, ==, 0xaaaa0001);
+    g_free(td.dev);
+    env_quit(&e);
+}
+
+/*
  * The IOTLB is tagged with (domain, PASID): a PASID-based invalidation of
  * another PASID or domain leaves the edu's cached translation alone, one
  * of its own (page or whole PASID) drops it.  The cached translation
@@ -1046,6 +1245,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu/sm/faults", test_faults);
     qtest_add_func("/xen-viommu/sm/piotlb", test_piotlb);
     qtest_add_func("/xen-viommu/sm/nested", test_nested);
+    qtest_add_func("/xen-viommu/sm/pasid-requests", test_pasid_requests);
     qtest_add_func("/xen-viommu/sm/pasid-cache", test_pasid_cache);
     qtest_add_func("/xen-viommu/sm/descriptor-errors",
                    test_descriptor_errors);
