@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run xen-viommu's tests: unit tests, qtests, guest boots.
-# Usage: scripts/check.sh [unit|qtest|install|guest|guest-slow|xen ...]
-#        (default: unit qtest install guest xen)
+# Usage: scripts/check.sh [unit|qtest|bare|install|guest|guest-slow|xen ...]
+#        (default: unit qtest bare install guest xen)
 # Prints one line per test and ends with "N passed, N failed[, N skipped]".
 # Exits non-zero if anything failed.  Logs go to build/check/.
 set -u
@@ -9,7 +9,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/check-env.sh"
 
-suites=${*:-unit qtest install guest xen}
+suites=${*:-unit qtest bare install guest xen}
 logs=$BUILD_DIR/check
 mkdir -p "$logs"
 passed=0
@@ -75,6 +75,10 @@ for suite in $suites; do
         for t in $QTESTS; do
             QTEST_QEMU_BINARY=$QEMU run_tap "qtest/$t" "$QEMU_BUILD/tests/qtest/$t"
         done
+        ;;
+    bare)
+        # A guest of its own that drives the unit (tests/bare)
+        run_tap bare sh "$top/tests/bare/run.sh" "$QEMU" "$BUILD_DIR/bare"
         ;;
     install)
         # make install into a scratch DESTDIR; the installed tree must work
