@@ -14,6 +14,9 @@
 #   FUZZ_SECONDS   run time in seconds [1800]
 #   FUZZ_DIR       build, corpus and artifact directory [build-fuzz]
 #   FUZZ_NINJA_JOBS  ninja -j for the build [2]
+#   FUZZ_CONFIG    legacy (the default below) or scalable: the unit with
+#                  scalable-mode=on,pasid=on and the DMA test device,
+#                  which issues requests with a PASID; its own corpus
 #   FUZZ_ARGS      QEMU arguments (QEMU_FUZZ_ARGS) [see below]
 #   FUZZ_OBJECTS   objects/memory regions to fuzz (QEMU_FUZZ_OBJECTS)
 #   FUZZ_FLAGS     extra libFuzzer flags, e.g. "-seed=1 -use_value_profile=1"
@@ -36,16 +39,32 @@ bin=$dir/qemu-build/qemu-fuzz-x86_64
 # interrupts are remapped by the unit.  x-fuzz-preset starts every input
 # from a unit set up as drivers leave it; x-oracle aborts on a unit that
 # breaks the architecture (both test-only, see docs/fuzzing.md).
-args=${FUZZ_ARGS:-"-M q35 -nodefaults \
--device xen-viommu,intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on \
--device edu,dma_mask=0xffffffffffffffff \
+devices="-device edu,dma_mask=0xffffffffffffffff \
 -drive if=none,id=fz0,driver=null-co,read-zeroes=on,size=1M \
 -device virtio-blk-pci,drive=fz0,iommu_platform=on,disable-legacy=on \
--device e1000e,romfile="}
+-device e1000e,romfile="
 # Type names or memory-region names (globs): the unit's register page
 # ("xen-viommu"), edu's BAR ("edu-mmio") and config space ("edu"), the
 # virtio-blk PCI device and its regions, e1000e, the IO-APIC.
-objects=${FUZZ_OBJECTS:-"xen-viommu edu edu-mmio virtio-blk* e1000e ioapic"}
+objs="xen-viommu edu edu-mmio virtio-blk* e1000e ioapic"
+# Scalable mode: x-oracle models legacy mode only (and refuses this); the
+# preset starts in legacy mode, which a scalable-mode unit also has, and
+# inputs switch by writing RTADDR.TTM.  The DMA test device's DMA_PASID
+# register makes its accesses carry a PASID.
+case ${FUZZ_CONFIG:-legacy} in
+legacy)
+    unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on
+    corpus_dir=$dir/corpus ;;
+scalable)
+    unit_opts=intremap=on,x2apic=on,scalable-mode=on,pasid=on,x-fuzz-preset=on
+    devices="$devices -device x-xen-viommu-dma-testdev"
+    objs="$objs x-xen-viommu-dma-testdev xen-viommu-dma-testdev"
+    corpus_dir=$dir/corpus-scalable ;;
+*) echo "fuzz: error: FUZZ_CONFIG=${FUZZ_CONFIG} (legacy or scalable)" >&2
+   exit 1 ;;
+esac
+args=${FUZZ_ARGS:-"-M q35 -nodefaults -device xen-viommu,$unit_opts $devices"}
+objects=${FUZZ_OBJECTS:-"$objs"}
 
 say() { echo "fuzz: $*"; }
 die() { echo "fuzz: error: $*" >&2; exit 1; }
@@ -82,7 +101,7 @@ artifacts() {
 
 run() {
     [ -x "$bin" ] || die "$bin missing: run scripts/fuzz.sh build first"
-    mkdir -p "$dir/corpus" "$dir/artifacts"
+    mkdir -p "$corpus_dir" "$dir/artifacts"
     # The generic fuzzer separates its commands with "FUZZ".
     printf '"FUZZ"\n' > "$dir/fuzz.dict"
     log=$dir/fuzz-$(date +%Y%m%d-%H%M%S).log
@@ -90,11 +109,11 @@ run() {
     sanitizer_env
     # Driver-like command sequences to start from (default configuration),
     # written every run so that new seeds reach an existing corpus too
-    /usr/bin/python3 "$top/scripts/fuzz-seeds.py" "$bin" "$dir/corpus"
-    corpus0=$(ls "$dir/corpus" | wc -l)
+    /usr/bin/python3 "$top/scripts/fuzz-seeds.py" "$bin" "$corpus_dir"
+    corpus0=$(ls "$corpus_dir" | wc -l)
     say "QEMU_FUZZ_ARGS=$QEMU_FUZZ_ARGS"
     say "QEMU_FUZZ_OBJECTS=$QEMU_FUZZ_OBJECTS"
-    say "fuzzing for ${secs}s (nice -n 10, one job); corpus $dir/corpus ($corpus0 inputs); log $log"
+    say "fuzzing for ${secs}s (nice -n 10, one job); corpus $corpus_dir ($corpus0 inputs); log $log"
     rcfile=$dir/.fuzz-rc
     rm -f "$rcfile"
     # shellcheck disable=SC2086
@@ -102,7 +121,7 @@ run() {
           -max_total_time="$secs" -print_final_stats=1 -detect_leaks=0 \
           -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
           -dict="$dir/fuzz.dict" -artifact_prefix="$dir/artifacts/" \
-          ${FUZZ_FLAGS:-} "$dir/corpus" 2>&1; echo $? > "$rcfile"; } |
+          ${FUZZ_FLAGS:-} "$corpus_dir" 2>&1; echo $? > "$rcfile"; } |
         tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' || true
     rc=$(cat "$rcfile" 2>/dev/null || echo 1)
     leakrc=0 unit= all=
@@ -110,7 +129,7 @@ run() {
         say "leak check and coverage: each corpus input once with LeakSanitizer"
         (cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz -runs=0 \
             -detect_leaks=1 -print_coverage=1 -timeout=60 -rss_limit_mb=4096 \
-            -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
+            -artifact_prefix="$dir/artifacts/" "$corpus_dir" \
             > "$log.leaks" 2>&1) || leakrc=$?
         grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|SUMMARY' "$log.leaks" || true
         # Edges of the unit's own files that the corpus reaches (code run
@@ -142,7 +161,7 @@ run() {
     [ -n "$execs" ] || execs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-    corpus=$(ls "$dir/corpus" | wc -l)
+    corpus=$(ls "$corpus_dir" | wc -l)
     new=$(artifacts | grep -vxF "$before" || true)
     [ -n "$before" ] || new=$(artifacts)
     ncrash=$(printf '%s' "$new" | grep -c . || true)
