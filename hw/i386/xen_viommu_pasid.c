@@ -7,8 +7,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Reserved-bit policy, for what the unit advertises in scalable mode
- * (FLTS, SLTS, NEST, PT, SRS, RPS, SMPWC; no DT, PRS, PASID, SC, MTS,
- * EAFS, SLADS, ERS):
+ * (FLTS, SLTS, NEST, PT, SRS, RPS, SMPWC, PASID with pasid=on; no DT,
+ * PRS, SC, MTS, EAFS, SLADS, ERS):
  *   root entry:    bits 11:1 and 75:65, pointer bits above HAW;
  *   context entry: DTE, PRE, bits 8:5, 127:85, all of 255:128, pointer
  *                  bits above HAW; RID_PRIV without SRS;
@@ -375,6 +375,20 @@ static const XviWalkFormat fl_format = {
     .fr_intr = XVI_FR_SM_INTR_ADDR,
 };
 
+/*
+ * The first level of a nested translation: its output is guest-physical,
+ * an intermediate address; the interrupt range is checked on the second
+ * level's output (3.14: the address after remapping)
+ */
+static const XviWalkFormat fl_nested_format = {
+    .decode = fl_decode,
+    .check = fl_check,
+    .done = fl_done,
+    .fr_root_read = XVI_FR_FL_ROOT,
+    .fr_table_read = XVI_FR_FL_ACCESS,
+    .fr_intr = XVI_FR_NONE,
+};
+
 void xvi_sm_to_context(const XviSmEntry *e, XviContextEntry *ce)
 {
     memset(ce, 0, sizeof(*ce));
@@ -409,11 +423,33 @@ typedef struct XviNestRw {
     XviWriteFn *write;
     void *opaque;
     XviContextEntry sl;
-    int fault;              /* the second-level fault that stopped a read */
+    unsigned reads;         /* first-level reads so far: the first is root */
+    int fault;              /* the fault that stopped a read or write */
 } XviNestRw;
 
+/*
+ * The second level's answer for a first-level table access, as the
+ * request's fault: refused permissions and a too-wide address have
+ * reasons of their own in nested translation (0x74-0x77); a missing,
+ * reserved or unreadable second-level entry is reported as it is.
+ */
+static int nest_fault(int sl_fault, unsigned access, bool root)
+{
+    switch (sl_fault) {
+    case XVI_FR_SM_BEYOND_AW:
+        return XVI_FR_NEST_BEYOND_AW;
+    case XVI_FR_SM_READ:
+    case XVI_FR_SM_WRITE:
+        if (access & XVI_PERM_WRITE) {
+            return XVI_FR_NEST_WRITE;
+        }
+        return root ? XVI_FR_NEST_ROOT_READ : XVI_FR_NEST_READ;
+    }
+    return sl_fault;
+}
+
 static bool nest_gpa(XviNestRw *n, uint64_t gpa, size_t len, unsigned access,
-                     uint64_t *hpa)
+                     bool root, uint64_t *hpa)
 {
     XviTranslation t = { 0 };
     int fault = xvi_sl_walk(n->cfg, n->read, n->opaque, &n->sl, gpa, access,
@@ -424,7 +460,7 @@ static bool nest_gpa(XviNestRw *n, uint64_t gpa, size_t len, unsigned access,
         fault = XVI_FR_SL_SM_ACCESS;
     }
     if (fault) {
-        n->fault = fault;
+        n->fault = nest_fault(fault, access, root);
         return false;
     }
     *hpa = t.gpa | (gpa & t.mask);
@@ -434,9 +470,10 @@ static bool nest_gpa(XviNestRw *n, uint64_t gpa, size_t len, unsigned access,
 static bool nest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
     XviNestRw *n = opaque;
+    bool root = !n->reads++;
     uint64_t hpa;
 
-    return nest_gpa(n, gpa, len, XVI_PERM_READ, &hpa) &&
+    return nest_gpa(n, gpa, len, XVI_PERM_READ, root, &hpa) &&
            n->read(n->opaque, hpa, buf, len);
 }
 
@@ -446,7 +483,7 @@ static bool nest_write(void *opaque, uint64_t gpa, const void *buf,
     XviNestRw *n = opaque;
     uint64_t hpa;
 
-    return n->write && nest_gpa(n, gpa, len, XVI_PERM_WRITE, &hpa) &&
+    return n->write && nest_gpa(n, gpa, len, XVI_PERM_WRITE, false, &hpa) &&
            n->write(n->opaque, hpa, buf, len);
 }
 
@@ -536,7 +573,12 @@ int xvi_sm_walk(const XviSmConfig *cfg, XviReadFn *read, XviWriteFn *write,
     req.read = nest_read;
     req.write = write ? nest_write : NULL;
     req.opaque = &nest;
-    fault = xvi_walk_levels(&fl_format, &req, &fl);
+    /*
+     * A/D bits are set once the first level allows the access, before the
+     * second level has looked at the output: a write it then refuses
+     * leaves D set, as a CPU's nested paging may
+     */
+    fault = xvi_walk_levels(&fl_nested_format, &req, &fl);
     if (nest.fault) {
         /* A table read or A/D write the second level refused */
         return nest.fault;

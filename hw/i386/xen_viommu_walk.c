@@ -283,7 +283,7 @@ int xvi_walk_levels(const XviWalkFormat *fmt, const XviWalkReq *req,
             out->perm = perm;
             out->level = level;
             fault = fmt->check(req, perm);
-            if (!fault && intr_overlap(out->gpa, mask) &&
+            if (!fault && fmt->fr_intr && intr_overlap(out->gpa, mask) &&
                 intr_clip(out, req->iova)) {
                 return fmt->fr_intr;
             }

@@ -41,6 +41,7 @@ enum {
 
     /* Scalable mode (RTADDR.TTM = 01b) */
     XVI_FR_SM_RTADDR = 0x30,     /* RTADDR.TTM is a reserved value */
+    XVI_FR_SM_TTM_PASID = 0x31,  /* request with PASID, TTM legacy */
     XVI_FR_SM_ROOT_ACCESS = 0x38,
     XVI_FR_SM_ROOT_NP = 0x39,    /* LP or UP clear */
     XVI_FR_SM_ROOT_RSVD = 0x3a,
@@ -63,6 +64,11 @@ enum {
     XVI_FR_FL_NP = 0x71,
     XVI_FR_FL_RSVD = 0x72,
     XVI_FR_FL_ROOT = 0x73,           /* the FLPTPTR table unreadable */
+    /* Nested: the second level refuses a first-level table access */
+    XVI_FR_NEST_BEYOND_AW = 0x74,    /* its address beyond the width */
+    XVI_FR_NEST_ROOT_READ = 0x75,    /* the FLPTPTR table's read */
+    XVI_FR_NEST_READ = 0x76,         /* a lower table's read */
+    XVI_FR_NEST_WRITE = 0x77,        /* an A/D write */
     XVI_FR_SL_SM_ACCESS = 0x78,      /* a second-level table unreadable */
     XVI_FR_SL_SM_NP = 0x79,          /* second-level entry R = W = 0 */
     XVI_FR_SL_SM_RSVD = 0x7a,
@@ -189,7 +195,9 @@ typedef struct XviWalkFormat {
                 const uint64_t *pte, unsigned n, XviTranslation *t);
     uint8_t fr_root_read;   /* the top table is unreadable */
     uint8_t fr_table_read;  /* a lower table is unreadable */
-    uint8_t fr_intr;        /* output in the interrupt address range */
+    uint8_t fr_intr;        /* output in the interrupt address range, or
+                             * XVI_FR_NONE: not checked (an intermediate
+                             * address) */
 } XviWalkFormat;
 
 /*

@@ -656,7 +656,11 @@ static void test_nested(uint32_t pe, uint32_t sl)
     report(data_is(DATA_B, 0x4e4e4e4eull),
            "edu DMA through first level over second level (nested)");
     report(!(rd32(FSTS) & 0xff), "no fault");
-    /* The second level moves the output: seen after its invalidation */
+    /*
+     * The second level moves the output: seen after its invalidation (the
+     * unit walks nested translations every time; a unit that cached them
+     * would have to find them by the guest-physical page)
+     */
     put64(DATA_C, 0x5a5a5a5aull);
     put64(pte_at(nest_sl, NEST_OUT, 1, SL_RW, 0), DATA_C | SL_RW);
     qi_put(2 | 3 << 4 | (uint64_t)DID << 16, NEST_OUT);

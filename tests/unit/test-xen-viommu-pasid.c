@@ -738,23 +738,32 @@ static void test_nested_faults(void)
     put64(&m, n.sl_of_table[2], 0);
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
                     ==, XVI_FR_SL_SM_NP);
-    /* ... or maps read-only: reads, but no A/D update */
+    /* ... or maps read-only: reads, but no A/D update (0x77) */
     put64(&m, n.sl_of_table[2], n.fl_hpa[2] | PTE_R);
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
-                    ==, XVI_FR_SM_WRITE);
+                    ==, XVI_FR_NEST_WRITE);
     put64(&m, slot(n.fl_hpa[2], 2, 0x3000),
           get64(&m, slot(n.fl_hpa[2], 2, 0x3000)) | FL_A);
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
                     ==, XVI_FR_NONE);
+    /* ... or write-only: no read (0x76; 0x75 for the FLPTPTR table) */
+    put64(&m, n.sl_of_table[2], n.fl_hpa[2] | PTE_W);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_NEST_READ);
+    put64(&m, n.sl_of_table[2], n.fl_hpa[2] | PTE_RW);
+    put64(&m, n.sl_of_table[0], n.fl_hpa[0] | PTE_W);
+    g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
+                    ==, XVI_FR_NEST_ROOT_READ);
+    put64(&m, n.sl_of_table[0], n.fl_hpa[0] | PTE_RW);
     /* ... or maps to memory that is not there */
     put64(&m, n.sl_of_table[2], OUTSIDE | PTE_RW);
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
                     ==, XVI_FR_FL_ACCESS);
     put64(&m, n.sl_of_table[2], n.fl_hpa[2] | PTE_RW);
-    /* FLPTPTR beyond the second level's 39 bits */
+    /* FLPTPTR beyond the second level's 39 bits (0x74) */
     n.e.flptptr = 1ULL << 40;
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
-                    ==, XVI_FR_SM_BEYOND_AW);
+                    ==, XVI_FR_NEST_BEYOND_AW);
     n.e.flptptr = n.fl_gpa[0];
     /* Second-level tables that cannot be read */
     n.e.slptptr = OUTSIDE;
@@ -762,7 +771,10 @@ static void test_nested_faults(void)
                     ==, XVI_FR_SL_SM_ROOT);
     mem_fini(&m);
 
-    /* The interrupt range, as the first level's output or the second's */
+    /*
+     * The interrupt range: the final output in it faults; the first
+     * level's (guest-physical, intermediate) output in it does not
+     */
     mem_init(&m);
     n = nest_setup(&m, 0x3000, 1, PTE_RW, 0xfee00000ULL, 1, PTE_RW);
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
@@ -770,7 +782,8 @@ static void test_nested_faults(void)
     put64(&m, slot(n.fl_hpa[3], 1, 0x3000), 0xfee00000ULL | FL_URW);
     map(&m, n.e.slptptr, 3, 0xfee00000ULL, 0x7654000, 1, PTE_RW);
     g_assert_cmpint(fl_walk(&m, &sm_nest, &n.e, 0x3000, XVI_PERM_READ, &t),
-                    ==, XVI_FR_SM_INTR_ADDR);
+                    ==, XVI_FR_NONE);
+    g_assert_cmphex(t.gpa, ==, 0x7654000);
     mem_fini(&m);
 
     /* First-level faults are the first level's, U/S as for one level */
