@@ -70,7 +70,7 @@ static int xvi_dev_context(XenViommuState *s, XenViommuDevAS *d)
                                           d->devfn, &d->ctx);
         break;
     case XVI_TTM_SCALABLE:
-        /* No device here issues requests with PASID: RID_PASID applies */
+        /* Requests without PASID: RID_PASID (with PASID: below) */
         d->ctx_fault = xvi_sm_lookup(&s->sm_cfg, xvi_read_guest, s,
                                      s->root_table, pci_bus_num(d->bus),
                                      d->devfn, false, 0, false, &d->sm);
@@ -249,11 +249,11 @@ static bool xvi_idx_priv(int idx)
 }
 
 /*
- * A request with PASID @pasid, under the lock.  Only in scalable mode
- * with ECAP.PASID; otherwise the unit does not take PASIDs and the request
- * is blocked unrecorded, as an unsupported request.  The PASID entry is
- * looked up each time: nothing is cached per PASID but the IOTLB's
- * (domain, PASID)-tagged entries.
+ * A request with PASID @pasid, under the lock.  Without ECAP.PASID the
+ * unit does not take PASIDs: the request is blocked unrecorded, as an
+ * unsupported request.  With it, legacy tables fault it (0x31).  The
+ * PASID entry is looked up each time: nothing is cached per PASID but the
+ * IOTLB's (domain, PASID)-tagged entries.
  */
 static bool xvi_translate_pasid(XenViommuState *s, XenViommuDevAS *d,
                                 uint64_t addr, unsigned access,
@@ -265,8 +265,15 @@ static bool xvi_translate_pasid(XenViommuState *s, XenViommuDevAS *d,
     XviSmEntry e;
     int fault;
 
-    if (!(s->ecap & XVI_ECAP_PASID) || s->root_ttm != XVI_TTM_SCALABLE) {
+    if (!(s->ecap & XVI_ECAP_PASID)) {
         trace_xen_viommu_pasid_unsupported(xvi_dev_sid(d), pasid, addr);
+        return false;
+    }
+    if (s->root_ttm != XVI_TTM_SCALABLE) {
+        /* Legacy tables have no PASIDs (0x31); TTM 1x is 0x30 for all */
+        xvi_dma_fault_pasid(s, d, s->root_ttm == XVI_TTM_LEGACY ?
+                            XVI_FR_SM_TTM_PASID : XVI_FR_SM_RTADDR, addr,
+                            flag, false, pasid_bits);
         return false;
     }
     fault = xvi_sm_lookup(&s->sm_cfg, xvi_read_guest, s, s->root_table,

@@ -54,6 +54,7 @@
 
 /* Scalable-mode fault reasons */
 #define FR_RTADDR       0x30
+#define FR_TTM_PASID    0x31
 #define FR_CTX_NP       0x41
 #define FR_CTX_RSVD     0x42
 #define FR_PASID_OFF    0x45
@@ -938,17 +939,26 @@ static void test_pasid_requests(void)
                      TD_MEMTX_OK);
     check_pasid_fault(&e, 0x7000000, FR_PE_SRE, TD_PASID, true);
     pasid_fl_map(&e, TD_PASID, TD_DID, 1, IOVA_R, GPA_B);  /* SRE */
+    qi_put(&e, PC(1, TD_DID, TD_PASID), 0, 0, 0);
     qi_put(&e, PIOTLB(2, TD_DID, TD_PASID), 0, 0, 0);
     qi_run(&e);
     g_assert_cmpuint(td_read(&td, TD_PASID, IOVA_R, &data), ==, TD_MEMTX_OK);
     g_assert_cmphex(data, ==, 0xbbbb0002);
     /* PASIDE clear: requests with a PASID fault, the others do not */
     td_context(&e, false);
+    qi_put(&e, 1 | (1 << 4), 0, 0, 0);  /* context cache, global */
+    qi_run(&e);
     g_assert_cmpuint(td_read(&td, TD_PASID | TD_PASID_USER, 0x7000000,
                              &data), !=, TD_MEMTX_OK);
     check_pasid_fault(&e, 0x7000000, FR_PASID_OFF, TD_PASID, false);
     g_assert_cmpuint(td_read(&td, 0, IOVA_R, &data), ==, TD_MEMTX_OK);
     check_no_fault(&e);
+    /* Legacy tables have no PASIDs: such a request faults with 0x31 */
+    wr64(&e, RTADDR, ROOT_GPA);
+    wr32(&e, GCMD, GCMD_SRTP | GCMD_TE | GCMD_QIE);
+    g_assert_cmpuint(td_read(&td, TD_PASID | TD_PASID_USER, IOVA_R, &data),
+                     !=, TD_MEMTX_OK);
+    check_pasid_fault(&e, IOVA_R, FR_TTM_PASID, TD_PASID, false);
     g_free(td.dev);
     env_quit(&e);
 
