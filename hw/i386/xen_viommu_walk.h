@@ -195,9 +195,8 @@ typedef struct XviWalkFormat {
                 const uint64_t *pte, unsigned n, XviTranslation *t);
     uint8_t fr_root_read;   /* the top table is unreadable */
     uint8_t fr_table_read;  /* a lower table is unreadable */
-    uint8_t fr_intr;        /* output in the interrupt address range, or
-                             * XVI_FR_NONE: not checked (an intermediate
-                             * address) */
+    /* Output in the interrupt range; XVI_FR_NONE: not checked there */
+    uint8_t fr_intr;
 } XviWalkFormat;
 
 /*
