@@ -366,28 +366,23 @@ static int fl_done(const XviWalkReq *req, const uint64_t *addr,
     return XVI_FR_NONE;
 }
 
-static const XviWalkFormat fl_format = {
-    .decode = fl_decode,
-    .check = fl_check,
-    .done = fl_done,
-    .fr_root_read = XVI_FR_FL_ROOT,
-    .fr_table_read = XVI_FR_FL_ACCESS,
-    .fr_intr = XVI_FR_SM_INTR_ADDR,
-};
+#define FL_FORMAT(intr) {                   \
+    .decode = fl_decode,                    \
+    .check = fl_check,                      \
+    .done = fl_done,                        \
+    .fr_root_read = XVI_FR_FL_ROOT,         \
+    .fr_table_read = XVI_FR_FL_ACCESS,      \
+    .fr_intr = (intr),                      \
+}
+
+static const XviWalkFormat fl_format = FL_FORMAT(XVI_FR_SM_INTR_ADDR);
 
 /*
  * The first level of a nested translation: its output is guest-physical,
  * an intermediate address; the interrupt range is checked on the second
  * level's output (3.14: the address after remapping)
  */
-static const XviWalkFormat fl_nested_format = {
-    .decode = fl_decode,
-    .check = fl_check,
-    .done = fl_done,
-    .fr_root_read = XVI_FR_FL_ROOT,
-    .fr_table_read = XVI_FR_FL_ACCESS,
-    .fr_intr = XVI_FR_NONE,
-};
+static const XviWalkFormat fl_nested_format = FL_FORMAT(XVI_FR_NONE);
 
 void xvi_sm_to_context(const XviSmEntry *e, XviContextEntry *ce)
 {
@@ -483,7 +478,7 @@ static bool nest_write(void *opaque, uint64_t gpa, const void *buf,
     XviNestRw *n = opaque;
     uint64_t hpa;
 
-    return n->write && nest_gpa(n, gpa, len, XVI_PERM_WRITE, false, &hpa) &&
+    return nest_gpa(n, gpa, len, XVI_PERM_WRITE, false, &hpa) &&
            n->write(n->opaque, hpa, buf, len);
 }
 
