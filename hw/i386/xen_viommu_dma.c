@@ -252,8 +252,8 @@ static bool xvi_idx_priv(int idx)
  * A request with PASID @pasid, under the lock.  Without ECAP.PASID the
  * unit does not take PASIDs: the request is blocked unrecorded, as an
  * unsupported request.  With it, legacy tables fault it (0x31).  The
- * PASID entry is looked up each time: nothing is cached per PASID but the
- * IOTLB's (domain, PASID)-tagged entries.
+ * device's last valid PASID entry is kept as its context entry is, until
+ * a context- or PASID-cache invalidation (or SRTP, or reset).
  */
 static bool xvi_translate_pasid(XenViommuState *s, XenViommuDevAS *d,
                                 uint64_t addr, unsigned access,
@@ -262,7 +262,7 @@ static bool xvi_translate_pasid(XenViommuState *s, XenViommuDevAS *d,
 {
     uint64_t pasid_bits = XVI_FRCD_PP | (uint64_t)pasid << XVI_FRCD_PV_SHIFT |
                           (priv ? XVI_FRCD_PRIV : 0);
-    XviSmEntry e;
+    uint32_t key = pasid << 1 | priv;
     int fault;
 
     if (!(s->ecap & XVI_ECAP_PASID)) {
@@ -276,14 +276,21 @@ static bool xvi_translate_pasid(XenViommuState *s, XenViommuDevAS *d,
                             flag, false, pasid_bits);
         return false;
     }
-    fault = xvi_sm_lookup(&s->sm_cfg, xvi_read_guest, s, s->root_table,
-                          pci_bus_num(d->bus), d->devfn, true, pasid, priv,
-                          &e);
-    if (fault) {
-        xvi_dma_fault_pasid(s, d, fault, addr, flag, e.fpd, pasid_bits);
-        return false;
+    if (d->pasid_gen != s->ctx_gen || d->pasid_key != key) {
+        fault = xvi_sm_lookup(&s->sm_cfg, xvi_read_guest, s, s->root_table,
+                              pci_bus_num(d->bus), d->devfn, true, pasid,
+                              priv, &d->pasid_sm);
+        if (fault) {
+            xvi_dma_fault_pasid(s, d, fault, addr, flag, d->pasid_sm.fpd,
+                                pasid_bits);
+            d->pasid_gen = s->ctx_gen - 1;
+            return false;
+        }
+        d->pasid_key = key;
+        d->pasid_gen = s->ctx_gen;
     }
-    return xvi_dma_translate_sm(s, d, &e, addr, access, flag, pasid_bits, t);
+    return xvi_dma_translate_sm(s, d, &d->pasid_sm, addr, access, flag,
+                                pasid_bits, t);
 }
 
 static IOMMUTLBEntry xvi_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
@@ -507,6 +514,7 @@ static AddressSpace *xvi_get_as(PCIBus *bus, void *opaque, int devfn)
     d->bus = bus;
     d->devfn = devfn;
     d->ctx_gen = s->ctx_gen - 1;
+    d->pasid_gen = s->ctx_gen - 1;
     seqlock_init(&d->last_seq);
     name = g_strdup_printf("xen-viommu-%02x.%x", PCI_SLOT(devfn),
                            PCI_FUNC(devfn));

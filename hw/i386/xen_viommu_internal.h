@@ -238,6 +238,10 @@ typedef struct XenViommuDevAS {
     int ctx_fault;
     XviContextEntry ctx;        /* scalable mode: did, fpd, tt from sm */
     XviSmEntry sm;              /* scalable mode: the RID_PASID's entry */
+    /* The last request with a PASID: its entry, valid as the above */
+    uint32_t pasid_gen;
+    uint32_t pasid_key;         /* PASID << 1 | privileged */
+    XviSmEntry pasid_sm;
     /*
      * The last translation, which translate() reads without the lock:
      * valid while the IOTLB's flush generation and s->ctx_gen are the ones
