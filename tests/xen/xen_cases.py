@@ -22,12 +22,37 @@ devices dom0 makes assignable (`xl pci-assignable-add`) and the guest gets
 """
 
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'guest'))
 from cases import HOST_SHA, DISK_OK, gt, one_of, _e, _pred  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(HERE))
+# The device model the host-side DMAR checks run: xvx.py sets the run's
+# --qemu (None: the tool's own default, this tree's build)
+DMAR_QEMU = None
+
+
+def dmar_table(opts, path, qemu=None):
+    """Write the DMAR for unit options @opts to @path as a user does: with
+    scripts/xen-viommu-dmar (README, "Using it with Xen"), for @qemu or
+    DMAR_QEMU.  RuntimeError with the tool's message if it fails."""
+    qemu = qemu or DMAR_QEMU
+    try:
+        r = subprocess.run(['sh', os.path.join(REPO, 'scripts',
+                                               'xen-viommu-dmar')] +
+                           (['--qemu', qemu] if qemu else []) + [path, opts],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError('xen-viommu-dmar %s: timed out' % opts)
+    if r.returncode != 0:
+        raise RuntimeError('xen-viommu-dmar %s: %s' % (
+            opts, r.stderr.strip() or 'exit %d' % r.returncode))
+
 
 # The emulated disk the unit translates for.  class=0x0180 (mass storage,
 # other): Linux's Xen platform code asks QEMU to unplug emulated disks at

@@ -19,14 +19,10 @@ missing operation.
 from cases import (DISK_OK, IRQ_CPU1, IR_STORM_OK, IR_STORM_ROUNDS,  # noqa: F401
                    STEERABLE_DISK, gt)
 from xen_cases import (DISK, DMA_ON, HYP_XEN_OK, XEN_RUN_OK, XenCase, _e,
-                       _pred, contains, refused)
+                       _pred, contains, dmar_table, refused)
 
 import os
-import subprocess
 import tempfile
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 IR_X2APIC = 'xen-viommu,intremap=on,x2apic=on'
 # Remapping on needs a domain without PIRQs (patches/xen 0004), which only
@@ -40,9 +36,6 @@ HYP_IR_OK = {
     'hyp.set_ir_entries.refused': '0',
 }
 TWO_VCPUS = {'cpus_online': '0-1'}
-# The device model whose tables the checks compare with: xvx.py sets the
-# run's --qemu (None: the tool's default, this tree's build)
-DMAR_QEMU = None
 
 
 def unit_dmar(opts):
@@ -51,17 +44,7 @@ def unit_dmar(opts):
     tool fails: the case then fails with the tool's message."""
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, 'dmar.bin')
-        try:
-            qemu = ['--qemu', DMAR_QEMU] if DMAR_QEMU else []
-            subprocess.run(['sh', os.path.join(REPO, 'scripts',
-                                               'xen-viommu-dmar')] + qemu +
-                           [path, opts], check=True, capture_output=True,
-                           text=True, stdin=subprocess.DEVNULL, timeout=60)
-        except subprocess.CalledProcessError as e:
-            raise RuntimeError('xen-viommu-dmar %s: %s' % (
-                opts, (e.stderr or '').strip() or 'exit %d' % e.returncode))
-        except subprocess.TimeoutExpired:
-            raise RuntimeError('xen-viommu-dmar %s: timed out' % opts)
+        dmar_table(opts, path)
         with open(path, 'rb') as f:
             return f.read()
 

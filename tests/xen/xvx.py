@@ -44,7 +44,6 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'guest'))
 sys.path.insert(0, HERE)
 import xvi_guest  # noqa: E402
 import xen_cases  # noqa: E402
-import xen_ir_cases  # noqa: E402
 
 # L0: what Xen runs on.  -cpu max: SVM with NPT (Debian's Xen has no shadow
 # paging); needs patches 0010/0011 (TCG's SVM intercept exit codes).
@@ -68,18 +67,6 @@ EXTRA_XL = []
 EXTRA_APPEND = []
 # --dm-arg: extra device-model arguments, all cases (experiments: -trace ...)
 EXTRA_DM = []
-
-
-def dmar_table(qemu, opts, path):
-    """Write the DMAR for unit options @opts as a user does: with
-    scripts/xen-viommu-dmar (README, "Using it with Xen")."""
-    r = subprocess.run(['sh', os.path.join(REPO, 'scripts', 'xen-viommu-dmar'),
-                        '--qemu', qemu, path, opts],
-                       stdin=subprocess.DEVNULL, capture_output=True,
-                       text=True, timeout=60)
-    if r.returncode != 0:
-        raise RuntimeError('xen-viommu-dmar: %s' % r.stderr.strip())
-        p.wait()
 
 
 def guest_cmdline(case, timeout, reboot_opt=None):
@@ -174,7 +161,7 @@ def write_plan(plan_dir, cases, qemu, features, total):
             if c.dmar in dmars:
                 shutil.copy(dmars[c.dmar], path)
             else:
-                dmar_table(qemu, c.dmar, path)
+                xen_cases.dmar_table(c.dmar, path, qemu)
                 dmars[c.dmar] = path
 
 
@@ -450,7 +437,7 @@ def main(argv=None):
     if not (a.qemu and a.xen_dir and a.guest_dir):
         ap.error('--qemu, --xen-dir and --guest-dir are required')
     # Host-side table checks use the device model under test
-    xen_ir_cases.DMAR_QEMU = os.path.abspath(a.qemu)
+    xen_cases.DMAR_QEMU = os.path.abspath(a.qemu)
     cases = []
     for n in a.case or [c.name for c in xen_cases.CASES]:
         c = xen_cases.get(n)
@@ -526,7 +513,7 @@ def run_group(a, setup, cases, features):
             with tempfile.TemporaryDirectory() as d:
                 p = os.path.join(d, 'dmar.bin')
                 try:
-                    dmar_table(a.qemu, c.dmar, p)
+                    xen_cases.dmar_table(c.dmar, p, a.qemu)
                     dmar_bytes[c.dmar] = open(p, 'rb').read()
                 except RuntimeError:
                     dmar_bytes[c.dmar] = None
