@@ -1248,6 +1248,91 @@ static void test_migration(void)
     unlink(file);
 }
 
+/* A 4-byte write of @val by the test device with @pasid_reg */
+static uint32_t td_write(Td *td, uint32_t pasid_reg, uint64_t iova,
+                         uint32_t val)
+{
+    qpci_io_writel(td->dev, td->bar, TD_DMA_PASID, pasid_reg);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR, iova);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR + 4, iova >> 32);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_DATA, val);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_CMD, 2);
+    return qpci_io_readl(td->dev, td->bar, TD_DMA_RESULT);
+}
+
+/* x-fuzz-preset's scalable-mode state (hw/i386/xen_viommu_fuzz.c.inc) */
+#define FP_SM_ROOT      0x1e008000ULL
+#define FP_IQ           0x1e020000ULL
+#define FP_FL_PT        0x1e011000ULL
+#define FP_HIGH_IOVA    0x520000000000ULL
+#define FP_HIGH_GPA     0x4000000ULL
+
+/*
+ * The fuzzer's scalable-mode starting state: from reset the unit is in
+ * scalable mode with translation and 256-bit queued invalidation on, and
+ * PASID n translates identically through the type n % 4 gives (first
+ * level, second level, nested, pass-through), A and D set as the first
+ * level is used; PASIDs 60-63 and 128 and above fault as not present,
+ * the read-only page faults on user writes.
+ */
+static void test_fuzz_preset(void)
+{
+    static const uint32_t pasids[] = {
+        0, 1, 2, 3, 4 | TD_PASID_USER, 5 | TD_PASID_USER, 8,
+    };
+    uint32_t data;
+    unsigned i;
+    Env e;
+    Td td;
+
+    env_init(&e, "pasid=on,x-fuzz-preset=on "
+             "-device x-xen-viommu-dma-testdev,addr=05.0");
+    td = td_attach(&e);
+    g_assert_cmphex(rd32(&e, GSTS) & (GCMD_TE | GCMD_SRTP | GCMD_QIE), ==,
+                    GCMD_TE | GCMD_SRTP | GCMD_QIE);
+    g_assert_cmphex(rd64(&e, RTADDR), ==, FP_SM_ROOT | TTM_SM);
+    g_assert_cmphex(rd64(&e, IQA), ==, FP_IQ | IQA_DW);
+
+    /* env_init's preload went through the edu's RID_PASID (first level) */
+    edu_dma(&e, true, GPA_A);
+    g_assert_true(ram_has(&e, GPA_A, 0x11));
+    for (i = 0; i < ARRAY_SIZE(pasids); i++) {
+        qtest_writel(e.qts, 0x5000 + i * 4, 0x5a000000 + i);
+        g_assert_cmpuint(td_read(&td, pasids[i], 0x5000 + i * 4, &data), ==,
+                         TD_MEMTX_OK);
+        g_assert_cmphex(data, ==, 0x5a000000 + i);
+        g_assert_cmpuint(td_write(&td, pasids[i], 0x6000 + i * 4, ~i), ==,
+                         TD_MEMTX_OK);
+        g_assert_cmphex(qtest_readl(e.qts, 0x6000 + i * 4), ==, ~i);
+    }
+    check_no_fault(&e);
+    /* The first level's leaves of a read and a write page */
+    g_assert_cmphex(qtest_readq(e.qts, FP_FL_PT + 5 * 8), ==,
+                    0x5000 | FL_URW | FL_A);
+    g_assert_cmphex(qtest_readq(e.qts, FP_FL_PT + 6 * 8), ==,
+                    0x6000 | FL_URW | FL_A | FL_D);
+    /* Above 2^46, through a 2 MiB page: first level, second, nested */
+    qtest_writel(e.qts, FP_HIGH_GPA + 0x10, 0x5a5a0001);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpuint(td_read(&td, i ? i : 4, FP_HIGH_IOVA + 0x10, &data),
+                         ==, TD_MEMTX_OK);
+        g_assert_cmphex(data, ==, 0x5a5a0001);
+    }
+    check_no_fault(&e);
+
+    /* A user write to the read-only page (a supervisor one, WPE clear, may) */
+    g_assert_cmpuint(td_write(&td, 4, 0xa00000, 1), ==, TD_MEMTX_OK);
+    g_assert_cmpuint(td_write(&td, 4 | TD_PASID_USER, 0xa00000, 1), !=,
+                     TD_MEMTX_OK);
+    check_pasid_fault(&e, 0xa00000, FR_WRITE, 4, false);
+    g_assert_cmpuint(td_read(&td, 61, 0x5000, &data), !=, TD_MEMTX_OK);
+    check_pasid_fault(&e, 0x5000, FR_PE_NP, 61, true);
+    g_assert_cmpuint(td_read(&td, 130, 0x5000, &data), !=, TD_MEMTX_OK);
+    check_pasid_fault(&e, 0x5000, FR_PDE_NP, 130, true);
+    g_free(td.dev);
+    env_quit(&e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1265,5 +1350,6 @@ int main(int argc, char **argv)
                    test_descriptor_errors);
     qtest_add_func("/xen-viommu/sm/migration", test_migration);
     qtest_add_func("/xen-viommu/sm/hostile-storm", test_hostile_storm);
+    qtest_add_func("/xen-viommu/sm/fuzz-preset", test_fuzz_preset);
     return g_test_run();
 }
