@@ -101,6 +101,127 @@ def probe(binary, workdir):
     return devfns, bar0, index
 
 
+def scalable_seeds(xvi, edu_dma, frcd, utd):
+    """Seeds for FUZZ_CONFIG=scalable, from the scalable-mode preset.
+
+    The preset (xen_viommu_fuzz.c.inc) gives every requester one PASID
+    table: PASID n is first-level, second-level, nested or pass-through
+    for n % 4 = 0..3 (DIDs 1-4), 60-63 not present, 128 and above have no
+    directory entry; RID_PASID is the slot % 4 (edu at 00:01.0: second
+    level; the DMA test device at 00:04.0: first level).  The queue takes
+    256-bit descriptors.  The DMA test device's DMA_PASID register makes
+    its requests carry a PASID (bit 8: user).
+    """
+    TE, SRTP, QIE, IRE = 1 << 31, 1 << 30, 1 << 26, 1 << 25
+    PRESET = TE | QIE | IRE
+    FP_BASE = 0x1e000000
+    FP_ROOT, FP_SM_ROOT = FP_BASE, FP_BASE + 0x8000
+    FP_SM_CTX, FP_PASID_DIR = FP_BASE + 0x9000, FP_BASE + 0xb000
+    FP_PASID_TABLE, FP_FL_PML4 = FP_BASE + 0xc000, FP_BASE + 0xd000
+    FP_FL_PDPT, FP_FL_PD = FP_BASE + 0xe000, FP_BASE + 0xf000
+    FP_PML4, FP_STATUS = FP_BASE + 0x2000, FP_BASE + 0x30000
+    FP_HIGH_IOVA = 0x520000000000
+    TTM_SM = 1 << 10
+    USER = 0x100
+
+    def ut_dma(addr, pasid=0, write=False, data=0x5a5a5a5a):
+        return [mmio_write(utd, 0x58, pasid), mmio_write(utd, 0x40, addr),
+                mmio_write(utd, 0x44, addr >> 32),
+                mmio_write(utd, 0x54, data),
+                mmio_write(utd, 0x48, 2 if write else 1),
+                mmio_read(utd, 0x50)]
+
+    def desc(lo, hi=0):
+        """One 256-bit descriptor, as the pattern its fetch takes"""
+        return dma_pattern(struct.pack("<QQQQ", lo, hi, 0, 0))
+
+    def queue(*descs):
+        return list(descs) + [
+            mmio_write(xvi, 0x88, 0x20 * len(descs), Q),  # IQT
+            clear_dma_patterns(), mmio_read(xvi, 0x80, Q),
+            mmio_read(xvi, 0x34), mmio_read(xvi, 0xb0)]   # FSTS, IQERCD
+
+    def piotlb(did, pasid, addr=None, am=0):
+        gran = 2 if addr is None else 3
+        return desc(6 | gran << 4 | did << 16 | pasid << 32,
+                    0 if addr is None else addr | am)
+
+    def pc(gran, did, pasid):
+        return desc(7 | gran << 4 | did << 16 | pasid << 32)
+
+    wait = desc(5 | 1 << 5 | 0x1234 << 32, FP_STATUS)
+
+    def pasid_entry(pgtt, flptr=FP_FL_PML4, slptr=FP_PML4, aw=2, did=1,
+                    q2=1, extra0=0):
+        return struct.pack("<8Q", slptr | pgtt << 6 | aw << 2 | 1 | extra0,
+                           did, flptr | q2, 0, 0, 0, 0, 0)
+
+    def lookup(pe, pde=FP_PASID_TABLE | 1, ctx0=FP_PASID_DIR | 8 | 1,
+               ctx1=0):
+        """Patterns for one lookup: root, context, directory, PASID entry"""
+        return [dma_pattern(struct.pack("<QQ", FP_SM_CTX | 1,
+                                        (FP_SM_CTX + 0x1000) | 1)),
+                dma_pattern(struct.pack("<4Q", ctx0, ctx1, 0, 0)),
+                dma_pattern(struct.pack("<Q", pde)), dma_pattern(pe)]
+
+    seeds = {}
+    # Every translation type through PASIDs and RID_PASID, reads and
+    # writes, user and supervisor, mapped, read-only and unmapped pages
+    seq = edu_dma(0x40000, 0x3000, 0x100, 3) + edu_dma(0x3000, 0x40000,
+                                                       0x100, 1)
+    for pasid in (0, 1, 2, 3, 4, 5 | USER, 6 | USER, 7, 61, 64, 130):
+        seq += ut_dma(0x3000, pasid) + ut_dma(0x40000, pasid, True)
+    seeds["sm-types"] = seq + frcd
+    seq = []
+    for pasid in (0, 1, 2, 4 | USER):
+        seq += ut_dma(0xa00000, pasid, True) + ut_dma(0x20000000, pasid) + \
+            ut_dma(FP_HIGH_IOVA, pasid) + ut_dma(0xfee00000, pasid)
+    seeds["sm-faults"] = seq + frcd * 3
+    # Cached translations, then each scalable-mode invalidation
+    seq = ut_dma(0x3000, 4) + ut_dma(0x5000, 1) + ut_dma(0x200000, 2)
+    seq += queue(piotlb(1, 4, 0x3000), piotlb(2, 1), wait,
+                 pc(1, 1, 4), pc(0, 3, 0), pc(3, 0, 0),
+                 desc(1 | 1 << 4), desc(2 | 1 << 4), wait)
+    seq += ut_dma(0x3000, 4) + ut_dma(0x5000, 1) + ut_dma(0x200000, 2)
+    seq += queue(piotlb(1, 4, 0x200000, 9), piotlb(3, 2, 0x0, 12),
+                 desc(4), wait)
+    seeds["sm-invalidate"] = seq + frcd
+    # Bad descriptors: reserved fields, granularity 2 of the PASID cache,
+    # bits 255:128 set, an unaligned tail
+    seeds["sm-bad-desc"] = queue(pc(2, 1, 1)) + \
+        queue(dma_pattern(struct.pack("<4Q", 6 | 1 << 4, 0, 1, 0))) + [
+            mmio_write(xvi, 0x34, 1 << 4),                # clear IQE
+            mmio_write(xvi, 0x88, 0x10, Q), mmio_read(xvi, 0x34)]
+    # Lookups whose tables the patterns give: a first-level walk (its
+    # entries from the later patterns), a nested one, reserved PGTT,
+    # 5-level paging, SRE clear for a supervisor request, FPD
+    fl = [dma_pattern(struct.pack("<Q", FP_FL_PDPT | 7)),
+          dma_pattern(struct.pack("<Q", FP_FL_PD | 7)),
+          dma_pattern(struct.pack("<Q", 0x200000 | 0x87))]
+    # (each lookup its own PASID, so that no cached entry stands in for it;
+    # the first, without a PASID, takes RID_PASID and RID_PRIV from the
+    # context entry the patterns give)
+    seq = lookup(pasid_entry(1), ctx1=1 << 20) + fl + ut_dma(0x200000) + \
+        [clear_dma_patterns()] + frcd
+    for n, pe in enumerate((pasid_entry(1), pasid_entry(3), pasid_entry(5),
+                            pasid_entry(1, q2=1 | 1 << 2),
+                            pasid_entry(1, q2=0), pasid_entry(2, aw=4),
+                            pasid_entry(1, extra0=2))):
+        seq += lookup(pe) + fl + ut_dma(0x200000, 8 + 4 * n) + \
+            [clear_dma_patterns()] + frcd
+    seeds["sm-tables"] = seq
+    # Back to legacy tables and into scalable mode again
+    seeds["sm-switch"] = [
+        mmio_write(xvi, 0x20, FP_ROOT, Q), mmio_write(xvi, 0x18, PRESET | SRTP),
+        mmio_read(xvi, 0x1c)] + edu_dma(0x40000, 0x3000, 0x100, 1) + \
+        ut_dma(0x3000, 4) + [
+        mmio_write(xvi, 0x20, FP_SM_ROOT | TTM_SM, Q),
+        mmio_write(xvi, 0x18, PRESET | SRTP)] + \
+        queue(desc(1 | 1 << 4), pc(3, 0, 0), desc(2 | 1 << 4)) + \
+        ut_dma(0x3000, 4) + edu_dma(0x40000, 0x3000, 0x100, 1) + frcd
+    return seeds
+
+
 def main():
     binary, corpus = sys.argv[1], sys.argv[2]
     os.makedirs(corpus, exist_ok=True)
@@ -115,6 +236,8 @@ def main():
               % ", ".join(missing or ["edu at 00:01.0"]))
         return
     xvi, ioa, edu = (index[need[n]] for n in ("xen-viommu", "ioapic", "edu"))
+    # The DMA test device of FUZZ_CONFIG=scalable comes fourth (00:04.0)
+    testdev_devfn = 0x20
     pdev = devfns.index(edu_devfn)
 
     TE, SRTP, QIE, IRE, SIRTP = 1 << 31, 1 << 30, 1 << 26, 1 << 25, 1 << 24
@@ -246,12 +369,13 @@ def main():
         edu_dma(0x40000, 0xa00000, 0x100, 3) + \
         edu_dma(0x20000000, 0x40000, 0x100, 1) + frcd
     # A page-selective IOTLB and a wait descriptor, filled in when the
-    # unit fetches them; then the same DMA again
+    # unit fetches them (each fetch takes the next pattern); then the same
+    # DMA again
     seeds["preset-qi"] = \
         edu_dma(0x40000, 0x3000, 0x100, 1) + [
             dma_pattern(struct.pack("<QQ", 2 | 3 << 4 | EDU_DID << 16,
-                                    0x3000) +
-                        struct.pack("<QQ", 5 | 1 << 5 | 0x1234 << 32,
+                                    0x3000)),
+            dma_pattern(struct.pack("<QQ", 5 | 1 << 5 | 0x1234 << 32,
                                     FP_STATUS)),
             mmio_write(xvi, 0x88, 0x20, Q), clear_dma_patterns(),
             mmio_read(xvi, 0x80, Q)] + \
@@ -300,6 +424,12 @@ def main():
         mmio_write(xvi, 0x100, FP_HIGH_IOVA | 9, Q),      # IVA, AM=9
         mmio_write(xvi, 0x108, (1 << 63) | (3 << 60) | (EDU_DID << 32), Q),
     ] + edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + frcd
+    if testdev_devfn in devfns and bar0.get(testdev_devfn, -1) in index:
+        # Scalable mode: its own seeds on top (the legacy ones still reach
+        # the unit: they set their own tables, or use the same DMA)
+        seeds.update(scalable_seeds(
+            xvi, edu_dma, frcd,
+            index[bar0[testdev_devfn]]))
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
             f.write(SEP.join(cmds))
