@@ -74,7 +74,9 @@ int xvi_sm_lookup(const XviSmConfig *cfg, XviReadFn *read, void *opaque,
  * supervisor write to a read-only page, is not cached as writable), and
  * XVI_PERM_USER when a user request may use the page.
  * Second-level and pass-through: as xvi_sl_walk() with the scalable-mode
- * reasons.  Nested is not offered: XVI_FR_SM_PE_INVALID.
+ * reasons.  Nested: every first-level table access and the output go
+ * through the second level (faults 0x74-0x77 for table accesses it
+ * refuses); the result is the smaller page with what both levels allow.
  */
 int xvi_sm_walk(const XviSmConfig *cfg, XviReadFn *read, XviWriteFn *write,
                 void *opaque, const XviSmEntry *e, uint64_t iova,
