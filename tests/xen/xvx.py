@@ -50,6 +50,7 @@ import xen_cases  # noqa: E402
 # bootscrub=0: scrubbing all free RAM at boot takes long under TCG
 L0_MEM = '3G'
 L0_CPU = ['max']                # --l0-cpu replaces it (experiments)
+L0_TCG_THREAD = ['multi']       # --l0-tcg-thread replaces it (experiments)
 XEN_ARGS = ('console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M '
             'dom0_max_vcpus=1 bootscrub=0 loglvl=all guest_loglvl=all '
             'noreboot console_timestamps=boot')
@@ -253,7 +254,7 @@ def run_l0(qemu, xen_dir, cases, log_dir, features, setup=None,
         xen_args = XEN_ARGS
         if setup and setup.xen_args:
             xen_args += ' ' + setup.xen_args
-        cmd = [qemu, '-M', 'q35', '-accel', 'tcg,thread=multi',
+        cmd = [qemu, '-M', 'q35', '-accel', 'tcg,thread=%s' % L0_TCG_THREAD[0],
                '-cpu', L0_CPU[0],
                '-smp', '2', '-m', L0_MEM, '-nographic', '-nodefaults',
                '-serial', 'stdio', '-no-reboot',
@@ -424,6 +425,9 @@ def main(argv=None):
                     '(experiments, e.g. -d guest_errors)')
     ap.add_argument('--l0-cpu', help='L0 -cpu model (experiments; default '
                     '%s)' % L0_CPU[0])
+    ap.add_argument('--l0-tcg-thread', choices=('single', 'multi'),
+                    help='L0 TCG threading (experiments; default %s)'
+                    % L0_TCG_THREAD[0])
     ap.add_argument('--core', action='store_true',
                     help='keep device-model core dumps (debugging)')
     ap.add_argument('--list', action='store_true')
@@ -452,6 +456,8 @@ def main(argv=None):
     EXTRA_DM.extend(a.dm_arg)
     if a.l0_cpu:
         L0_CPU[0] = a.l0_cpu
+    if a.l0_tcg_thread:
+        L0_TCG_THREAD[0] = a.l0_tcg_thread
     features = os.environ.get('XEN_FEATURES', '').split()
     os.makedirs(a.log_dir, exist_ok=True)
     # One L0 per setup the cases need, the default L0 first
