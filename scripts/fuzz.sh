@@ -1,12 +1,16 @@
 #!/bin/sh
 # Fuzz xen-viommu with QEMU's generic fuzzer (libFuzzer, driven over qtest).
 #
-# Usage: scripts/fuzz.sh [all|build|run|trace FILE]      (default: all)
+# Usage: scripts/fuzz.sh [all|build|run|coverage|trace FILE] (default: all)
 #   build       configure and build build-fuzz/qemu-build/qemu-fuzz-x86_64
 #               (clang-14, libFuzzer, ASan + UBSan)
 #   run         fuzz for FUZZ_SECONDS, then print a summary line; exits 1
 #               if the run left a crash/leak/timeout/oom artifact
 #   all         build, then run
+#   coverage    source-based coverage of the unit's files by the corpus,
+#               from a build of its own (build-fuzz/cov: clang's
+#               -fprofile-instr-generate on the unit's files, no
+#               sanitizers), as OSS-Fuzz measures it; see docs/fuzzing.md
 #   trace FILE  replay one input (e.g. an artifact) and print it as a qtest
 #               command sequence (for a regression test / minimisation)
 #
@@ -54,9 +58,13 @@ objs="xen-viommu edu edu-mmio virtio-blk* e1000e ioapic"
 case ${FUZZ_CONFIG:-legacy} in
 legacy)
     unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on
+    # The unit's files this configuration can reach (no hypervisor,
+    # passthrough, ACPI or test devices; not the oracle; no scalable mode)
+    reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk'
     corpus_dir=$dir/corpus ;;
 scalable)
     unit_opts=intremap=on,x2apic=on,scalable-mode=on,pasid=on,x-fuzz-preset=on
+    reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid'
     devices="$devices -device x-xen-viommu-dma-testdev"
     objs="$objs x-xen-viommu-dma-testdev xen-viommu-dma-testdev"
     corpus_dir=$dir/corpus-scalable ;;
@@ -143,9 +151,8 @@ run() {
                   printf "%-26s %5d/%-5d edges %3d%%\n", "total (xen_viommu*.c)",
                       C, T, T ? 100 * C / T : 0 }' "$log.leaks" |
             sort > "$dir/coverage.txt"
-        # The unit's files that this configuration can reach (no
-        # hypervisor, passthrough, ACPI or test devices; not the oracle)
-        awk '$1 ~ /^xen_viommu(|_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid)\.c$/ {
+        # The unit's files that this configuration can reach ($reach)
+        awk -v re="^xen_viommu(|$reach)[.]c\$" '$1 ~ re {
                 split($2, e, "/"); C += e[1]; T += e[2] }
             END { printf "%-26s %5d/%-5d edges %3d%%\n", "unit (reachable files)",
                       C, T, T ? 100 * C / T : 0 }' "$dir/coverage.txt" \
@@ -175,6 +182,72 @@ run() {
     [ "$leakrc" = 0 ] || die "leak check exited with $leakrc (see $log.leaks)"
 }
 
+# Source-based coverage (regions, lines, branches) of the unit's files by
+# the corpus.  The fuzzing build's own edge counts include every branch
+# that ASan and UBSan add, and miss code run at start-up; this build has
+# neither (the same fuzzer, no sanitizers, clang's profile instrumentation
+# on the unit's files only), and the corpus is replayed once.
+cov_dir=$dir/cov
+cov_bin=$cov_dir/qemu-build/qemu-fuzz-x86_64
+coverage() {
+    sh "$top/scripts/install-deps.sh" --fuzz ||
+        die "missing packages for fuzzing (see above)"
+    [ -d "$corpus_dir" ] || die "no corpus in $corpus_dir: run scripts/fuzz.sh run first"
+    mkdir -p "$cov_dir"
+    # Only the unit's files get profile counters (clang's -fprofile-list).
+    # Every object depends on the list: write it only when it changes.
+    list='src:*/hw/i386/xen_viommu*'
+    [ "$(cat "$cov_dir/profile-list" 2>/dev/null)" = "$list" ] ||
+        echo "$list" > "$cov_dir/profile-list"
+    nice -n 10 "$top/configure" --build-dir="$cov_dir" \
+        --extra-qemu-args="--enable-fuzzing --cc=clang-14 --cxx=clang++-14 \
+--disable-werror --extra-cflags=-fprofile-instr-generate \
+--extra-cflags=-fcoverage-mapping \
+--extra-cflags=-fprofile-list=$cov_dir/profile-list \
+--extra-ldflags=-fprofile-instr-generate"
+    say "building $cov_bin (nice -n 10, ninja -j$jobs)"
+    nice -n 10 ninja -C "$cov_dir/qemu-build" -j"$jobs" qemu-fuzz-x86_64
+    prof=$cov_dir/profraw
+    rm -rf "$prof"
+    mkdir -p "$prof"
+    export QEMU_FUZZ_ARGS="$args" QEMU_FUZZ_OBJECTS="$objects"
+    export QEMU_AVOID_DOUBLE_FETCH=1
+    say "replaying $(ls "$corpus_dir" | wc -l) inputs of $corpus_dir"
+    (cd "$cov_dir" && LLVM_PROFILE_FILE="$prof/%p.profraw" nice -n 10 \
+        "$cov_bin" --fuzz-target=generic-fuzz -runs=0 -timeout=60 \
+        -print_coverage=1 "$corpus_dir" > "$cov_dir/replay.log" 2>&1) ||
+        die "replay failed (see $cov_dir/replay.log)"
+    # libFuzzer's own edge count, as the run's summary has it, but of a
+    # build whose edges are the unit's code alone (no sanitizer checks)
+    edges=$(awk -v re="/xen_viommu(|$reach)[.]c:" '/^(COVERED|UNCOVERED)_FUNC:/ &&
+                 $NF ~ re {
+                     split($5, e, "/"); C += e[1]; T += e[2] }
+                 END { printf "%d/%d (%d%%)", C, T, T ? 100 * C / T : 0 }' \
+            "$cov_dir/replay.log")
+    llvm-profdata-14 merge -sparse "$prof"/*.profraw -o "$cov_dir/corpus.profdata"
+    llvm-cov-14 report "$cov_bin" -instr-profile="$cov_dir/corpus.profdata" \
+        > "$cov_dir/report.txt"
+    # Per file (only the unit's files have counters), then the files this
+    # configuration can reach, as in the run's summary.  report's columns:
+    # name, regions, missed, %, functions, missed, %, lines, missed, %,
+    # branches, missed, %
+    awk -v re="^xen_viommu(|$reach)[.]c\$" '$1 ~ /xen_viommu[a-z_]*\.c$/ {
+            f = $1; sub(/.*\//, "", f)
+            printf "%-24s regions %4d/%-4d lines %4d/%-4d branches %4d/%-4d\n",
+                f, $2 - $3, $2, $8 - $9, $8, $11 - $12, $11
+            if (f ~ re) {
+                r += $2; rm += $3; l += $8; lm += $9; b += $11; bm += $12 } }
+        END { printf "%-22s regions %d/%d (%d%%) lines %d/%d (%d%%) branches %d/%d (%d%%)\n",
+                  "unit (reachable files)", r - rm, r, r ? 100 * (r - rm) / r : 0,
+                  l - lm, l, l ? 100 * (l - lm) / l : 0,
+                  b - bm, b, b ? 100 * (b - bm) / b : 0 }' \
+        "$cov_dir/report.txt" > "$cov_dir/coverage.txt"
+    echo "unit (reachable files) edges $edges (libFuzzer's count, no sanitizers)" \
+        >> "$cov_dir/coverage.txt"
+    sed 's/^/fuzz: source coverage: /' "$cov_dir/coverage.txt"
+    say "per-line report: llvm-cov-14 show $cov_bin -instr-profile=$cov_dir/corpus.profdata FILE"
+}
+
 # Replay FILE once with QTEST_LOG set, and turn the log into a qtest command
 # sequence with the DMA fills moved before the command that triggered them
 # (QEMU's scripts/oss-fuzz/reorder_fuzzer_qtest_trace.py).  The result can be
@@ -196,6 +269,7 @@ case ${1:-all} in
 all) build; run ;;
 build) build ;;
 run) run ;;
+coverage) coverage ;;
 trace) [ $# = 2 ] || die "usage: scripts/fuzz.sh trace FILE"; trace "$2" ;;
-*) die "unknown command '$1' (all, build, run, trace FILE)" ;;
+*) die "unknown command '$1' (all, build, run, coverage, trace FILE)" ;;
 esac

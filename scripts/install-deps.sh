@@ -12,7 +12,7 @@ PKGS="gcc make pkg-config ninja-build libglib2.0-dev libpixman-1-dev \
 libxen-dev libslirp-dev libfdt-dev zlib1g-dev python3-venv flex bison \
 ccache xz-utils patch cpio busybox-static seabios qemu-system-data \
 acpica-tools dpkg-dev ca-certificates"
-FUZZ_PKGS="clang-14 libclang-rt-14-dev"
+FUZZ_PKGS="clang-14 libclang-rt-14-dev llvm-14"
 if [ "${1:-}" = "--fuzz" ]; then
     PKGS="$PKGS $FUZZ_PKGS"
     shift
