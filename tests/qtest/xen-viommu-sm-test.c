@@ -821,20 +821,37 @@ static Td td_attach(Env *e)
     return td;
 }
 
-/* A 4-byte read by the test device with @pasid_reg; its MemTxResult */
-static uint32_t td_read(Td *td, uint32_t pasid_reg, uint64_t iova,
-                        uint32_t *data)
+/*
+ * One 4-byte access by the test device with @pasid_reg (a read, or a
+ * write of @val when @write); its MemTxResult, *@data what a read got
+ */
+static uint32_t td_dma(Td *td, uint32_t pasid_reg, uint64_t iova,
+                       bool write, uint32_t *data)
 {
     uint32_t done = qpci_io_readl(td->dev, td->bar, TD_DMA_DONE);
 
     qpci_io_writel(td->dev, td->bar, TD_DMA_PASID, pasid_reg);
     qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR, iova);
     qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR + 4, iova >> 32);
-    qpci_io_writel(td->dev, td->bar, TD_DMA_CMD, 1);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_DATA, *data);
+    qpci_io_writel(td->dev, td->bar, TD_DMA_CMD, write ? 2 : 1);
     g_assert_cmpuint(qpci_io_readl(td->dev, td->bar, TD_DMA_DONE), ==,
                      done + 1);
     *data = qpci_io_readl(td->dev, td->bar, TD_DMA_DATA);
     return qpci_io_readl(td->dev, td->bar, TD_DMA_RESULT);
+}
+
+static uint32_t td_read(Td *td, uint32_t pasid_reg, uint64_t iova,
+                        uint32_t *data)
+{
+    *data = 0;
+    return td_dma(td, pasid_reg, iova, false, data);
+}
+
+static uint32_t td_write(Td *td, uint32_t pasid_reg, uint64_t iova,
+                         uint32_t val)
+{
+    return td_dma(td, pasid_reg, iova, true, &val);
 }
 
 /* The next record is the test device's PASID request to @iova; clear it */
@@ -1246,18 +1263,6 @@ static void test_migration(void)
     check_no_fault(&d);
     env_quit(&d);
     unlink(file);
-}
-
-/* A 4-byte write of @val by the test device with @pasid_reg */
-static uint32_t td_write(Td *td, uint32_t pasid_reg, uint64_t iova,
-                         uint32_t val)
-{
-    qpci_io_writel(td->dev, td->bar, TD_DMA_PASID, pasid_reg);
-    qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR, iova);
-    qpci_io_writel(td->dev, td->bar, TD_DMA_ADDR + 4, iova >> 32);
-    qpci_io_writel(td->dev, td->bar, TD_DMA_DATA, val);
-    qpci_io_writel(td->dev, td->bar, TD_DMA_CMD, 2);
-    return qpci_io_readl(td->dev, td->bar, TD_DMA_RESULT);
 }
 
 /* x-fuzz-preset's scalable-mode state (hw/i386/xen_viommu_fuzz.c.inc) */
