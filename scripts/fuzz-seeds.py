@@ -38,6 +38,23 @@ B, W, L, Q = range(4)
 XVI_BASE = 0xfed90000
 IOAPIC_BASE = 0xfec00000
 
+# GCMD/GSTS bits
+TE, SRTP, QIE, IRE, SIRTP = 1 << 31, 1 << 30, 1 << 26, 1 << 25, 1 << 24
+CFI = 1 << 23
+PRESET = TE | QIE | IRE         # what GCMD must keep saying after the preset
+
+# The x-fuzz-preset state (constants of hw/i386/xen_viommu_fuzz.c.inc)
+FP_BASE = 0x1e000000
+FP_ROOT, FP_CTX, FP_PML4 = FP_BASE, FP_BASE + 0x1000, FP_BASE + 0x2000
+FP_PDPT, FP_PD, FP_PT = FP_BASE + 0x3000, FP_BASE + 0x4000, FP_BASE + 0x5000
+FP_HIGH_PD = FP_BASE + 0x7000
+FP_SM_ROOT, FP_SM_CTX = FP_BASE + 0x8000, FP_BASE + 0x9000
+FP_PASID_DIR, FP_PASID_TABLE = FP_BASE + 0xb000, FP_BASE + 0xc000
+FP_FL_PML4, FP_FL_PDPT = FP_BASE + 0xd000, FP_BASE + 0xe000
+FP_FL_PD, FP_IRT = FP_BASE + 0xf000, FP_BASE + 0x10000
+FP_STATUS = FP_BASE + 0x30000
+FP_HIGH_IOVA = 0x520000000000
+
 
 def mmio_read(base, off, size=L):
     return bytes([OP_READ]) + struct.pack("<BBxxI", size, base, off)
@@ -112,15 +129,6 @@ def scalable_seeds(xvi, edu_dma, frcd, utd):
     256-bit descriptors.  The DMA test device's DMA_PASID register makes
     its requests carry a PASID (bit 8: user).
     """
-    TE, SRTP, QIE, IRE = 1 << 31, 1 << 30, 1 << 26, 1 << 25
-    PRESET = TE | QIE | IRE
-    FP_BASE = 0x1e000000
-    FP_ROOT, FP_SM_ROOT = FP_BASE, FP_BASE + 0x8000
-    FP_SM_CTX, FP_PASID_DIR = FP_BASE + 0x9000, FP_BASE + 0xb000
-    FP_PASID_TABLE, FP_FL_PML4 = FP_BASE + 0xc000, FP_BASE + 0xd000
-    FP_FL_PDPT, FP_FL_PD = FP_BASE + 0xe000, FP_BASE + 0xf000
-    FP_PML4, FP_STATUS = FP_BASE + 0x2000, FP_BASE + 0x30000
-    FP_HIGH_IOVA = 0x520000000000
     TTM_SM = 1 << 10
     USER = 0x100
 
@@ -240,7 +248,6 @@ def main():
     testdev_devfn = 0x20
     pdev = devfns.index(edu_devfn)
 
-    TE, SRTP, QIE, IRE, SIRTP = 1 << 31, 1 << 30, 1 << 26, 1 << 25, 1 << 24
 
     def edu_dma(src, dst, cnt, cmd):
         return [mmio_write(edu, 0x80, src, Q), mmio_write(edu, 0x88, dst, Q),
@@ -349,17 +356,8 @@ def main():
         mmio_write(xvi, 0x18, IRE | QIE),
         mmio_write(xvi, 0x88, 0xff0, Q),                  # 255 descriptors
         mmio_read(xvi, 0x80, Q), mmio_read(xvi, 0x34)]
-    # 5. From the x-fuzz-preset state (constants of xen_viommu_fuzz.c.inc)
-    FP_BASE = 0x1e000000
-    FP_CTX, FP_PML4, FP_PDPT = FP_BASE + 0x1000, FP_BASE + 0x2000, \
-        FP_BASE + 0x3000
-    FP_PD, FP_PT, FP_HIGH_PD = FP_BASE + 0x4000, FP_BASE + 0x5000, \
-        FP_BASE + 0x7000
-    FP_IRT, FP_STATUS = FP_BASE + 0x10000, FP_BASE + 0x30000
-    FP_HIGH_IOVA = 0x520000000000
+    # 5. From the x-fuzz-preset state
     EDU_DID = 2                 # slot 1: odd slots are in domain 2
-    CFI = 1 << 23
-    PRESET = TE | QIE | IRE     # what GCMD must keep saying
     frcd = [mmio_read(xvi, 0x34), mmio_read(xvi, 0x200, Q),
             mmio_read(xvi, 0x208, Q)]
     edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
