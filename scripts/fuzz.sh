@@ -107,6 +107,26 @@ artifacts() {
     ls "$dir/artifacts" 2>/dev/null | grep -E '^(crash|leak|timeout|oom)-' || true
 }
 
+# Edges of the unit's own files that a -print_coverage=1 log shows reached
+# (code run only at start-up, such as realize, is not counted by
+# libFuzzer): per file, the total, then the files this configuration can
+# reach ($reach)
+edge_table() {
+    awk '/^(COVERED|UNCOVERED)_FUNC:/ && $NF ~ /xen_viommu/ {
+            split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f)
+            sub(/.*\//, "", f); c[f] += e[1]; t[f] += e[2]; n[f]++
+            if (e[1] > 0) h[f]++; C += e[1]; T += e[2] }
+        END { for (f in t) printf "%-26s %5d/%-5d edges %3d%%  %d/%d functions\n",
+                  f, c[f], t[f], t[f] ? 100 * c[f] / t[f] : 0, h[f], n[f]
+              printf "%-26s %5d/%-5d edges %3d%%\n", "total (xen_viommu*.c)",
+                  C, T, T ? 100 * C / T : 0 }' "$1" | sort > "$1.edges"
+    awk -v re="^xen_viommu(|$reach)[.]c\$" '{ print }
+        $1 ~ re { split($2, e, "/"); C += e[1]; T += e[2] }
+        END { printf "%-26s %5d/%-5d edges %3d%%\n", "unit (reachable files)",
+                  C, T, T ? 100 * C / T : 0 }' "$1.edges"
+    rm -f "$1.edges"
+}
+
 run() {
     [ -x "$bin" ] || die "$bin missing: run scripts/fuzz.sh build first"
     mkdir -p "$corpus_dir" "$dir/artifacts"
@@ -140,23 +160,7 @@ run() {
             -artifact_prefix="$dir/artifacts/" "$corpus_dir" \
             > "$log.leaks" 2>&1) || leakrc=$?
         grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|SUMMARY' "$log.leaks" || true
-        # Edges of the unit's own files that the corpus reaches (code run
-        # only at start-up, such as realize, is not counted by libFuzzer).
-        awk '/^(COVERED|UNCOVERED)_FUNC:/ && $NF ~ /xen_viommu/ {
-                split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f)
-                sub(/.*\//, "", f); c[f] += e[1]; t[f] += e[2]; n[f]++
-                if (e[1] > 0) h[f]++; C += e[1]; T += e[2] }
-            END { for (f in t) printf "%-26s %5d/%-5d edges %3d%%  %d/%d functions\n",
-                      f, c[f], t[f], t[f] ? 100 * c[f] / t[f] : 0, h[f], n[f]
-                  printf "%-26s %5d/%-5d edges %3d%%\n", "total (xen_viommu*.c)",
-                      C, T, T ? 100 * C / T : 0 }' "$log.leaks" |
-            sort > "$dir/coverage.txt"
-        # The unit's files that this configuration can reach ($reach)
-        awk -v re="^xen_viommu(|$reach)[.]c\$" '$1 ~ re {
-                split($2, e, "/"); C += e[1]; T += e[2] }
-            END { printf "%-26s %5d/%-5d edges %3d%%\n", "unit (reachable files)",
-                      C, T, T ? 100 * C / T : 0 }' "$dir/coverage.txt" \
-            >> "$dir/coverage.txt"
+        edge_table "$log.leaks" > "$dir/coverage.txt"
         sed 's/^/fuzz: coverage: /' "$dir/coverage.txt"
         unit=$(sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$dir/coverage.txt")
         all=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p' "$dir/coverage.txt")
@@ -210,8 +214,7 @@ coverage() {
     prof=$cov_dir/profraw
     rm -rf "$prof"
     mkdir -p "$prof"
-    export QEMU_FUZZ_ARGS="$args" QEMU_FUZZ_OBJECTS="$objects"
-    export QEMU_AVOID_DOUBLE_FETCH=1
+    sanitizer_env
     say "replaying $(ls "$corpus_dir" | wc -l) inputs of $corpus_dir"
     (cd "$cov_dir" && LLVM_PROFILE_FILE="$prof/%p.profraw" nice -n 10 \
         "$cov_bin" --fuzz-target=generic-fuzz -runs=0 -timeout=60 \
@@ -219,11 +222,8 @@ coverage() {
         die "replay failed (see $cov_dir/replay.log)"
     # libFuzzer's own edge count, as the run's summary has it, but of a
     # build whose edges are the unit's code alone (no sanitizer checks)
-    edges=$(awk -v re="/xen_viommu(|$reach)[.]c:" '/^(COVERED|UNCOVERED)_FUNC:/ &&
-                 $NF ~ re {
-                     split($5, e, "/"); C += e[1]; T += e[2] }
-                 END { printf "%d/%d (%d%%)", C, T, T ? 100 * C / T : 0 }' \
-            "$cov_dir/replay.log")
+    edges=$(edge_table "$cov_dir/replay.log" |
+        sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p')
     llvm-profdata-14 merge -sparse "$prof"/*.profraw -o "$cov_dir/corpus.profdata"
     llvm-cov-14 report "$cov_bin" -instr-profile="$cov_dir/corpus.profdata" \
         > "$cov_dir/report.txt"
