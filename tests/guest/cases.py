@@ -244,18 +244,20 @@ CASES = (
              'the disk is read through it',
              Q35, ['-device', XEN], 'intel_iommu=on iomem=relaxed xvi.race=30',
              _e(DISK_OK, DMA_ON, TWO_CPUS, {'race_sha256': HOST_SHA},
-                {'race_reads': gt(5)}, ir='x2apic', race_cpus_ok='2',
-                race_reads_bad='0'),
+                {'race_rounds_while_reading_min': gt(0)}, ir='x2apic',
+                race_cpus_ok='2', race_reads='6', race_reads_bad='0'),
              read_mib=16),
         # translate() from an iothread (virtio-blk dataplane) while every
         # vCPU hammers the unit's registers from the BQL side
         Case('q35-dma-iothread', 'disk in an iothread (dataplane): DMA '
              'translated outside the BQL while the vCPUs hit the registers',
              Q35 + ['-object', 'iothread,id=io0'], ['-device', XEN],
-             'intel_iommu=on iommu.strict=1 iomem=relaxed xvi.race=20',
+             'intel_iommu=on iommu.strict=1 iomem=relaxed xvi.race=20 '
+             'xvi.race_reads=3',
              _e(DISK_OK, DMA_ON, TWO_CPUS, {'race_sha256': HOST_SHA},
-                {'race_reads': gt(2)}, ir='x2apic', race_cpus_ok='2',
-                race_reads_bad='0', iommu_group_type='DMA'),
+                {'race_rounds_while_reading_min': gt(0)}, ir='x2apic',
+                race_cpus_ok='2', race_reads='3', race_reads_bad='0',
+                iommu_group_type='DMA'),
              read_mib=16, disk_opts='iothread=io0'),
         # vhost registers one UNMAP notifier per section of the device's
         # address space (the interrupt window splits it); strict mode sends
