@@ -398,7 +398,8 @@ done:
 out:
     qemu_mutex_unlock(&s->lock);
 traced:
-    xvi_oracle_translate(s, d, addr, flag, &entry);
+    xvi_oracle_translate(s, d, addr, flag, iommu_idx != XVI_IDX_NO_PASID,
+                         &entry);
     trace_xen_viommu_translate(xvi_dev_sid(d), addr, entry.translated_addr,
                                entry.addr_mask, entry.perm);
     return entry;

@@ -481,7 +481,7 @@ static bool o_ctx_same(const OCtx *a, const OCtx *b)
 
 void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                              uint64_t addr, IOMMUAccessFlags flag,
-                             const IOMMUTLBEntry *e)
+                             bool pasid, const IOMMUTLBEntry *e)
 {
     XviOracle *o = o_get(s);
     unsigned acc = o_perm(flag);
@@ -500,6 +500,21 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                e->translated_addr, e->addr_mask, e->perm);
     }
 
+    if (pasid) {
+        /*
+         * The oracle's units have no scalable mode: a request with a PASID
+         * has no table to go by and is blocked (ECAP.PASID clear, or the
+         * legacy tables' 0x31), whatever the tables say for requests
+         * without one
+         */
+        if (e->perm != IOMMU_NONE) {
+            o_fail(s, "%02x:%02x.%x iova 0x%" PRIx64 " with a PASID "
+                   "translated to 0x%" PRIx64 " (perm %d) by a unit in "
+                   "legacy mode", sid >> 8, PCI_SLOT(d->devfn),
+                   PCI_FUNC(d->devfn), addr, e->translated_addr, e->perm);
+        }
+        return;
+    }
     qemu_mutex_lock(&o->lock);
     o_context(s, o, sid >> 8, d->devfn, &fc);
     if (!fc.known || !o_walk(s, &fc, addr, acc, &fr)) {

@@ -14,7 +14,7 @@
 
 void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                              uint64_t addr, IOMMUAccessFlags flag,
-                             const IOMMUTLBEntry *e);
+                             bool pasid, const IOMMUTLBEntry *e);
 void xvi_oracle_do_mmio(XenViommuState *s, hwaddr addr, uint64_t val,
                         unsigned size);
 void xvi_oracle_do_qi_desc(XenViommuState *s, uint64_t lo, uint64_t hi);
@@ -24,13 +24,13 @@ void xvi_oracle_do_irq(XenViommuState *s, uint64_t addr, uint32_t data,
                        uint16_t sid, uint64_t out_addr, uint32_t out_data);
 void xvi_oracle_do_reset(XenViommuState *s);
 
-/* translate() returns @e for @addr */
+/* translate() returns @e for @addr (a request with a PASID if @pasid) */
 static inline void xvi_oracle_translate(XenViommuState *s, XenViommuDevAS *d,
                                         uint64_t addr, IOMMUAccessFlags flag,
-                                        const IOMMUTLBEntry *e)
+                                        bool pasid, const IOMMUTLBEntry *e)
 {
     if (unlikely(s->oracle)) {
-        xvi_oracle_do_translate(s, d, addr, flag, e);
+        xvi_oracle_do_translate(s, d, addr, flag, pasid, e);
     }
 }
 
