@@ -23,6 +23,7 @@ unmapped pages, queued invalidations, a table entry turned into one that
 maps the interrupt range, compatibility-format MSIs in xAPIC mode with and
 without CFI, and a stale 2 MiB entry above 2^46 invalidated through IVA.
 """
+import functools
 import os
 import re
 import struct
@@ -37,6 +38,7 @@ B, W, L, Q = range(4)
 
 XVI_BASE = 0xfed90000
 IOAPIC_BASE = 0xfec00000
+HPET_BASE = 0xfed00000
 
 # GCMD/GSTS bits
 TE, SRTP, QIE, IRE, SIRTP = 1 << 31, 1 << 30, 1 << 26, 1 << 25, 1 << 24
@@ -118,6 +120,144 @@ def probe(binary, workdir):
     return devfns, bar0, index
 
 
+def testdev_dma(utd, addr, pasid=0, write=False, data=0x5a5a5a5a):
+    """One 4-byte DMA of the DMA test device, with @pasid (0: none)"""
+    return [mmio_write(utd, 0x58, pasid), mmio_write(utd, 0x40, addr),
+            mmio_write(utd, 0x44, addr >> 32),
+            mmio_write(utd, 0x54, data),
+            mmio_write(utd, 0x48, 2 if write else 1),
+            mmio_read(utd, 0x50)]
+
+
+def desc128(lo, hi=0):
+    """One 128-bit descriptor, as the pattern its fetch takes"""
+    return dma_pattern(struct.pack("<QQ", lo, hi))
+
+
+def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
+    """Legacy-mode seeds from the preset for what the first ones miss.
+
+    Completion interrupts (wait descriptors with IF, ICS, IECTL), masked
+    fault events and a full set of fault records (PFO), the context-entry
+    types and widths a walk refuses, each IRTE source-id check, index
+    invalidations of the interrupt entry cache, MSIs with a subhandle;
+    with the DMA test device, requests with a PASID and the UNMAP events
+    that invalidations send; with the HPET, its FSB messages.
+    """
+    seeds = {}
+    edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
+    unmapped = 0x20000000                   # the preset maps 0-512 MiB
+    edu_did = 2                             # slot 1: odd slots, domain 2
+    wait_if = desc128(5 | 1 << 4)
+    seeds["preset-wait-if"] = [
+        wait_if, mmio_write(xvi, 0x88, 0x10, Q), clear_dma_patterns(),
+        mmio_read(xvi, 0x9c), mmio_write(xvi, 0x9c, 1),      # ICS.IWC
+        mmio_write(xvi, 0xa0, 1 << 31),                      # IECTL.IM
+        wait_if, mmio_write(xvi, 0x88, 0x20, Q), clear_dma_patterns(),
+        mmio_read(xvi, 0xa0), mmio_write(xvi, 0xa0, 0),      # IP: sent now
+        mmio_read(xvi, 0x9c), mmio_write(xvi, 0x9c, 1), mmio_read(xvi, 0xa0)]
+    seeds["preset-fault-masked"] = \
+        [mmio_write(xvi, 0x38, 1 << 31)] + \
+        edu_dma(unmapped, 0x40000, 0x100, 1) + \
+        [mmio_read(xvi, 0x38), mmio_write(xvi, 0x38, 0)] + frcd + \
+        [mmio_write(xvi, 0x208, 1 << 63, Q),                 # FRCD0.F
+         mmio_write(xvi, 0x34, 1 << 1)] + \
+        edu_dma(unmapped + 0x1000, 0x40000, 0x100, 3) + frcd
+    seq = []
+    for n in range(10):                     # 8 fault records, then PFO
+        seq += edu_dma(unmapped + n * 0x1000, 0x40000, 0x100, 1)
+    seeds["preset-fault-overflow"] = seq + frcd + [
+        mmio_write(xvi, 0x20c, 1 << 31), mmio_write(xvi, 0x34, 1),
+        mmio_read(xvi, 0x34)] + edu_dma(unmapped, 0x40000, 0x100, 1) + frcd
+    # The first DMA of an input reads the root and context entries (the
+    # caches start empty): the patterns give them.  Pass-through, device
+    # TLB (not offered), reserved type, 3 and 5 levels, not present,
+    # reserved bits, FPD.
+    ctx_hi = 2 | edu_did << 8
+    for name, lo, hi in (("pt", FP_PML4 | 2 << 2 | 1, ctx_hi),
+                         ("devtlb", FP_PML4 | 1 << 2 | 1, ctx_hi),
+                         ("tt3", FP_PML4 | 3 << 2 | 1, ctx_hi),
+                         ("aw3", FP_PDPT | 1, 1 | edu_did << 8),
+                         ("aw5", FP_PML4 | 1, 3 | edu_did << 8),
+                         ("np", FP_PML4, ctx_hi),
+                         ("rsvd", FP_PML4 | 0x10 | 1, ctx_hi),
+                         ("fpd", FP_PML4 | 2 | 1, ctx_hi)):
+        seeds["preset-ctx-" + name] = [
+            dma_pattern(struct.pack("<QQ", FP_CTX | 1, 0)),
+            dma_pattern(struct.pack("<QQ", lo, hi))] + \
+            edu_dma(0x3000, 0x40000, 0x100, 1) + [clear_dma_patterns()] + \
+            edu_dma(0x40000, 0x6000, 0x100, 3) + \
+            edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + frcd
+    seeds["preset-root-np"] = \
+        [dma_pattern(struct.pack("<QQ", FP_CTX, 0))] + \
+        edu_dma(0x3000, 0x40000, 0x100, 1) + [clear_dma_patterns()] + frcd
+    # IRTE 1 (edu's MSI) with each source-id check: SID, SID with SQ,
+    # bus range, reserved SVT; edu is 00:01.0 (0x0008)
+    for name, hi in (("sid", 1 << 18 | 0x0008),
+                     ("sid-other", 1 << 18 | 0x0010),
+                     ("sq", 1 << 18 | 3 << 16 | 0x000f),
+                     ("bus", 2 << 18 | 0x0000),
+                     ("bus-other", 2 << 18 | 0x0101),
+                     ("svt3", 3 << 18 | 0x0008)):
+        seeds["preset-irte-" + name] = \
+            [dma_pattern(struct.pack("<QQ", 1 | 0x41 << 16, hi))] + \
+            edu_fire + [clear_dma_patterns()] + edu_fire + frcd
+    # Index invalidations of the entry cache between MSIs: one entry, a
+    # mask that covers every handle, the largest mask, the top handle,
+    # then a global one
+    seq = list(edu_fire)
+    for n, lo in enumerate((4 | 1 << 4 | 1 << 32, 4 | 1 << 4 | 16 << 27,
+                            4 | 1 << 4 | 31 << 27, 4 | 1 << 4 | 0xffff << 32,
+                            4)):
+        seq += [desc128(lo), mmio_write(xvi, 0x88, 0x10 * (n + 1), Q),
+                clear_dma_patterns()] + edu_fire
+    seeds["preset-iec-index"] = seq + frcd
+    # A subhandle (SHV): handle 0 + data 1 is IRTE 1; then reserved data
+    # bits, a handle beyond the table (IRTA.S = 7: 256 entries), and
+    # handle bit 15 (address bit 2)
+    seq = []
+    for addr, data in ((0xfee00018, 1), (0xfee00018, 0x10001),
+                       (0xfee00010 | 0x100 << 5, 0), (0xfee00014, 0)):
+        seq += [pci_write(pdev, 0x44, addr), pci_write(pdev, 0x4c, data)] + \
+            edu_fire
+    seeds["preset-msi-shv"] = seq + frcd
+    if utd is not None:
+        td = functools.partial(testdev_dma, utd)
+        # A unit without PASID support blocks requests with one
+        seeds["preset-td-pasid"] = td(0x3000) + td(0x3000, 5) + \
+            td(0x4000, 0x105, True) + td(0x3000) + frcd
+        # Cached translations, then invalidations (the device is 00:04.0,
+        # domain 1): each sends UNMAP events to the test device's
+        # notifiers, one per section of its address space
+        seq = td(0x3000) + td(0x200000) + td(FP_HIGH_IOVA)
+        for n, (lo, hi) in enumerate((
+                (2 | 3 << 4 | 1 << 16, 0x3000),              # page
+                (2 | 3 << 4 | 1 << 16, 0xfe000000 | 13),     # over 0xfee
+                (2 | 2 << 4 | 1 << 16, 0),                   # domain
+                (1 | 3 << 4 | 1 << 16 | 0x20 << 32, 0),      # device ctx
+                (2 | 1 << 4, 0))):                           # global
+            seq += [desc128(lo, hi), mmio_write(xvi, 0x88, 0x10 * (n + 1), Q),
+                    clear_dma_patterns()] + td(0x3000)
+        seeds["preset-td-unmap"] = seq + [
+            mmio_read(utd, 0x00), mmio_read(utd, 0x04),
+            mmio_write(utd, 0x08, 0), mmio_read(utd, 0x10),
+            mmio_read(utd, 0x18), mmio_read(utd, 0x38)]
+    if hpet is not None:
+        # Timer 2 has FSB delivery: a remappable message (handle 5), a
+        # compatibility-format one (blocked: x2APIC mode), a handle beyond
+        # the table
+        seq = []
+        for addr in (0xfee00000 | 5 << 5 | 1 << 4, 0xfee00000,
+                     0xfee00000 | 0x300 << 5 | 1 << 4):
+            seq += [mmio_write(hpet, 0x10, 0, Q), mmio_write(hpet, 0xf0, 0, Q),
+                    mmio_write(hpet, 0x150, addr << 32, Q),
+                    mmio_write(hpet, 0x148, 1000, Q),
+                    mmio_write(hpet, 0x140, 1 << 2 | 1 << 14, Q),
+                    mmio_write(hpet, 0x10, 1, Q), clock_step(), clock_step()]
+        seeds["preset-hpet"] = seq + [mmio_write(hpet, 0x10, 0, Q)] + frcd
+    return seeds
+
+
 def scalable_seeds(xvi, edu_dma, frcd, utd):
     """Seeds for FUZZ_CONFIG=scalable, from the scalable-mode preset.
 
@@ -132,12 +272,8 @@ def scalable_seeds(xvi, edu_dma, frcd, utd):
     TTM_SM = 1 << 10
     USER = 0x100
 
-    def ut_dma(addr, pasid=0, write=False, data=0x5a5a5a5a):
-        return [mmio_write(utd, 0x58, pasid), mmio_write(utd, 0x40, addr),
-                mmio_write(utd, 0x44, addr >> 32),
-                mmio_write(utd, 0x54, data),
-                mmio_write(utd, 0x48, 2 if write else 1),
-                mmio_read(utd, 0x50)]
+    def ut_dma(addr, pasid=0, write=False):
+        return testdev_dma(utd, addr, pasid, write)
 
     def desc(lo, hi=0):
         """One 256-bit descriptor, as the pattern its fetch takes"""
@@ -422,17 +558,23 @@ def main():
         mmio_write(xvi, 0x100, FP_HIGH_IOVA | 9, Q),      # IVA, AM=9
         mmio_write(xvi, 0x108, (1 << 63) | (3 << 60) | (EDU_DID << 32), Q),
     ] + edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + frcd
+    utd = None
     if testdev_devfn in devfns and bar0.get(testdev_devfn, -1) in index:
+        utd = index[bar0[testdev_devfn]]
+    if "scalable-mode=on" in os.environ.get("QEMU_FUZZ_ARGS", ""):
         # Scalable mode: its own seeds on top (the legacy ones still reach
         # the unit: they set their own tables, or use the same DMA)
-        seeds.update(scalable_seeds(
-            xvi, edu_dma, frcd,
-            index[bar0[testdev_devfn]]))
+        if utd is not None:
+            seeds.update(scalable_seeds(xvi, edu_dma, frcd, utd))
+    else:
+        seeds.update(preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd,
+                                       index.get(HPET_BASE)))
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
             f.write(SEP.join(cmds))
     print("fuzz-seeds: wrote %d seeds (xen-viommu region %d, ioapic %d, "
-          "edu %d, edu PCI index %d)" % (len(seeds), xvi, ioa, edu, pdev))
+          "edu %d, edu PCI index %d, DMA test device %s, HPET %s)"
+          % (len(seeds), xvi, ioa, edu, pdev, utd, index.get(HPET_BASE)))
 
 
 if __name__ == "__main__":

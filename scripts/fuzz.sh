@@ -39,25 +39,31 @@ bin=$dir/qemu-build/qemu-fuzz-x86_64
 # The unit (first, so that the PCI devices after it get its address spaces),
 # and DMA-capable PCI devices behind it: edu (QEMU's DMA test device, MSI;
 # 64-bit DMA addresses), virtio-blk with iommu_platform (virtqueues through
-# the unit), e1000e (DMA, MSI-X).  The IO-APIC is fuzzed too: its
-# interrupts are remapped by the unit.  x-fuzz-preset starts every input
-# from a unit set up as drivers leave it; x-oracle aborts on a unit that
-# breaks the architecture (both test-only, see docs/fuzzing.md).
+# the unit), e1000e (DMA, MSI-X), and the project's DMA test device
+# (00:04.0: UNMAP notifiers as vhost registers them, requests with a
+# PASID).  The IO-APIC and the HPET (FSB messages on: hpet.msi) are fuzzed
+# too: their interrupts are remapped by the unit.  x-fuzz-preset starts
+# every input from a unit set up as drivers leave it; x-oracle aborts on a
+# unit that breaks the architecture (both test-only, see docs/fuzzing.md).
 devices="-device edu,dma_mask=0xffffffffffffffff \
 -drive if=none,id=fz0,driver=null-co,read-zeroes=on,size=1M \
 -device virtio-blk-pci,drive=fz0,iommu_platform=on,disable-legacy=on \
--device e1000e,romfile="
+-device e1000e,romfile= -device x-xen-viommu-dma-testdev \
+-global hpet.msi=on"
 # Type names or memory-region names (globs): the unit's register page
 # ("xen-viommu"), edu's BAR ("edu-mmio") and config space ("edu"), the
-# virtio-blk PCI device and its regions, e1000e, the IO-APIC.
-objs="xen-viommu edu edu-mmio virtio-blk* e1000e ioapic"
+# virtio-blk PCI device and its regions, e1000e, the DMA test device, the
+# IO-APIC, the HPET.
+objs="xen-viommu edu edu-mmio virtio-blk* e1000e x-xen-viommu-dma-testdev \
+xen-viommu-dma-testdev ioapic hpet"
 # Scalable mode: x-oracle models legacy mode only (and refuses this); the
-# preset starts in legacy mode, which a scalable-mode unit also has, and
-# inputs switch by writing RTADDR.TTM.  The DMA test device's DMA_PASID
-# register makes its accesses carry a PASID.
+# preset starts in scalable mode, and inputs can switch back by writing
+# RTADDR.TTM.  The DMA test device's DMA_PASID register makes its accesses
+# carry a PASID (blocked by a unit without PASID support, as the oracle
+# checks).  In legacy mode x-iotlb-verify re-walks every IOTLB hit too.
 case ${FUZZ_CONFIG:-legacy} in
 legacy)
-    unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on
+    unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on,x-iotlb-verify=on
     # The unit's files this configuration can reach (no hypervisor,
     # passthrough, ACPI or test devices; not the oracle; no scalable mode)
     reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk'
@@ -65,8 +71,6 @@ legacy)
 scalable)
     unit_opts=intremap=on,x2apic=on,scalable-mode=on,pasid=on,x-fuzz-preset=on
     reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid'
-    devices="$devices -device x-xen-viommu-dma-testdev"
-    objs="$objs x-xen-viommu-dma-testdev xen-viommu-dma-testdev"
     corpus_dir=$dir/corpus-scalable ;;
 *) echo "fuzz: error: FUZZ_CONFIG=${FUZZ_CONFIG} (legacy or scalable)" >&2
    exit 1 ;;
@@ -152,7 +156,7 @@ run() {
           ${FUZZ_FLAGS:-} "$corpus_dir" 2>&1; echo $? > "$rcfile"; } |
         tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' || true
     rc=$(cat "$rcfile" 2>/dev/null || echo 1)
-    leakrc=0 unit= all=
+    leakrc=0 unit='' all=''
     if [ "$rc" = 0 ]; then
         say "leak check and coverage: each corpus input once with LeakSanitizer"
         (cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz -runs=0 \
