@@ -82,10 +82,11 @@ def clear_dma_patterns():
     return bytes([OP_CLEAR_DMA_PATTERNS])
 
 
-def probe(binary, workdir):
+def probe(binary, workdir, name):
     """Map MMIO addresses and PCI devices to the fuzzer's indexes."""
     inp = b"".join(mmio_read(b, 0) + SEP for b in range(64))
-    path = os.path.join(workdir, ".seed-probe")
+    # One file per corpus: the configurations are seeded side by side
+    path = os.path.join(workdir, ".seed-probe-" + name)
     with open(path, "wb") as f:
         f.write(inp)
     env = dict(os.environ, QTEST_LOG="1", FUZZ_SERIALIZE_QTEST="1",
@@ -369,7 +370,9 @@ def scalable_seeds(xvi, edu_dma, frcd, utd):
 def main():
     binary, corpus = sys.argv[1], sys.argv[2]
     os.makedirs(corpus, exist_ok=True)
-    devfns, bar0, index = probe(binary, os.path.dirname(os.path.abspath(corpus)))
+    devfns, bar0, index = probe(binary,
+                                os.path.dirname(os.path.abspath(corpus)),
+                                os.path.basename(os.path.abspath(corpus)))
     # edu is the first PCI device of the default configuration (00:01.0)
     edu_devfn = 0x08
     need = {"xen-viommu": XVI_BASE, "ioapic": IOAPIC_BASE,

@@ -4,8 +4,9 @@
 # Usage: scripts/fuzz.sh [all|build|run|coverage|trace FILE] (default: all)
 #   build       configure and build build-fuzz/qemu-build/qemu-fuzz-x86_64
 #               (clang-14, libFuzzer, ASan + UBSan)
-#   run         fuzz for FUZZ_SECONDS, then print a summary line; exits 1
-#               if the run left a crash/leak/timeout/oom artifact
+#   run         fuzz for FUZZ_SECONDS (each configuration of FUZZ_CONFIG
+#               side by side), then print a summary line per configuration;
+#               exits 1 if a run left a crash/leak/timeout/oom artifact
 #   all         build, then run
 #   coverage    source-based coverage of the unit's files by the corpus,
 #               from a build of its own (build-fuzz/cov: clang's
@@ -18,15 +19,16 @@
 #   FUZZ_SECONDS   run time in seconds [1800]
 #   FUZZ_DIR       build, corpus and artifact directory [build-fuzz]
 #   FUZZ_NINJA_JOBS  ninja -j for the build [2]
-#   FUZZ_CONFIG    legacy (the default below) or scalable: the unit with
-#                  scalable-mode=on,pasid=on and the DMA test device,
-#                  which issues requests with a PASID; its own corpus
+#   FUZZ_CONFIG    both (the default: one job each, side by side),
+#                  legacy (x-oracle on) or scalable (the unit with
+#                  scalable-mode=on,pasid=on); each has its own corpus
 #   FUZZ_ARGS      QEMU arguments (QEMU_FUZZ_ARGS) [see below]
 #   FUZZ_OBJECTS   objects/memory regions to fuzz (QEMU_FUZZ_OBJECTS)
 #   FUZZ_FLAGS     extra libFuzzer flags, e.g. "-seed=1 -use_value_profile=1"
 #
-# Build and fuzzer run under nice -n 10 with one libFuzzer job, so that they
-# share the machine with other builds.  Nothing here is part of make check.
+# Build and fuzzer run under nice -n 10 with one libFuzzer job per
+# configuration, so that they share the machine with other builds.  Nothing
+# here is part of make check.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,24 +63,35 @@ xen-viommu-dma-testdev ioapic hpet"
 # RTADDR.TTM.  The DMA test device's DMA_PASID register makes its accesses
 # carry a PASID (blocked by a unit without PASID support, as the oracle
 # checks).  In legacy mode x-iotlb-verify re-walks every IOTLB hit too.
-case ${FUZZ_CONFIG:-legacy} in
-legacy)
-    unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on,x-iotlb-verify=on
-    # The unit's files this configuration can reach (no hypervisor,
-    # passthrough, ACPI or test devices; not the oracle; no scalable mode)
-    reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk'
-    corpus_dir=$dir/corpus ;;
-scalable)
-    unit_opts=intremap=on,x2apic=on,scalable-mode=on,pasid=on,x-fuzz-preset=on
-    reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid'
-    corpus_dir=$dir/corpus-scalable ;;
-*) echo "fuzz: error: FUZZ_CONFIG=${FUZZ_CONFIG} (legacy or scalable)" >&2
+# The unit's files a configuration can reach: no hypervisor, passthrough,
+# ACPI or test devices, not the oracle; scalable mode only in "scalable"
+# (and so in "both")
+set_config() {
+    config=$1
+    case $1 in
+    legacy)
+        unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on,x-iotlb-verify=on
+        reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk'
+        corpus_dir=$dir/corpus ;;
+    scalable)
+        unit_opts=intremap=on,x2apic=on,scalable-mode=on,pasid=on,x-fuzz-preset=on
+        reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid'
+        corpus_dir=$dir/corpus-scalable ;;
+    esac
+    args=${FUZZ_ARGS:-"-M q35 -nodefaults -device xen-viommu,$unit_opts $devices"}
+    objects=${FUZZ_OBJECTS:-"$objs"}
+    art_dir=$dir/artifacts/$config
+}
+configs=${FUZZ_CONFIG:-both}
+case $configs in
+legacy|scalable) set_config "$configs" ;;
+both) configs="legacy scalable"
+      reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid' ;;
+*) echo "fuzz: error: FUZZ_CONFIG=$configs (both, legacy or scalable)" >&2
    exit 1 ;;
 esac
-args=${FUZZ_ARGS:-"-M q35 -nodefaults -device xen-viommu,$unit_opts $devices"}
-objects=${FUZZ_OBJECTS:-"$objs"}
 
-say() { echo "fuzz: $*"; }
+say() { echo "fuzz: ${config:+$config: }$*"; }
 die() { echo "fuzz: error: $*" >&2; exit 1; }
 
 build() {
@@ -108,7 +121,7 @@ sanitizer_env() {
 }
 
 artifacts() {
-    ls "$dir/artifacts" 2>/dev/null | grep -E '^(crash|leak|timeout|oom)-' || true
+    ls "$art_dir" 2>/dev/null | grep -E '^(crash|leak|timeout|oom)-' || true
 }
 
 # Edges of the unit's own files that a -print_coverage=1 log shows reached
@@ -131,12 +144,27 @@ edge_table() {
     rm -f "$1.edges"
 }
 
+# Every configuration at once, one job each; their lines are told apart by
+# the configuration's name
+run_all() {
+    for c in $configs; do
+        { FUZZ_CONFIG=$c sh "$top/scripts/fuzz.sh" run; echo $? > "$dir/.fuzz-all-rc-$c"; } &
+    done
+    wait
+    rc=0
+    for c in $configs; do
+        [ "$(cat "$dir/.fuzz-all-rc-$c" 2>/dev/null)" = 0 ] || rc=1
+    done
+    return $rc
+}
+
 run() {
+    [ -n "${config:-}" ] || { run_all; return; }
     [ -x "$bin" ] || die "$bin missing: run scripts/fuzz.sh build first"
-    mkdir -p "$corpus_dir" "$dir/artifacts"
+    mkdir -p "$corpus_dir" "$art_dir"
     # The generic fuzzer separates its commands with "FUZZ".
     printf '"FUZZ"\n' > "$dir/fuzz.dict"
-    log=$dir/fuzz-$(date +%Y%m%d-%H%M%S).log
+    log=$dir/fuzz-$config-$(date +%Y%m%d-%H%M%S).log
     before=$(artifacts)
     sanitizer_env
     # Driver-like command sequences to start from (default configuration),
@@ -146,28 +174,31 @@ run() {
     say "QEMU_FUZZ_ARGS=$QEMU_FUZZ_ARGS"
     say "QEMU_FUZZ_OBJECTS=$QEMU_FUZZ_OBJECTS"
     say "fuzzing for ${secs}s (nice -n 10, one job); corpus $corpus_dir ($corpus0 inputs); log $log"
-    rcfile=$dir/.fuzz-rc
+    rcfile=$dir/.fuzz-rc-$config
     rm -f "$rcfile"
     # shellcheck disable=SC2086
     { cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz \
           -max_total_time="$secs" -print_final_stats=1 -detect_leaks=0 \
           -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
-          -dict="$dir/fuzz.dict" -artifact_prefix="$dir/artifacts/" \
+          -dict="$dir/fuzz.dict" -artifact_prefix="$art_dir/" \
           ${FUZZ_FLAGS:-} "$corpus_dir" 2>&1; echo $? > "$rcfile"; } |
-        tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' || true
+        tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' |
+        sed -u "s/^/${config}: /" || true
     rc=$(cat "$rcfile" 2>/dev/null || echo 1)
     leakrc=0 unit='' all=''
     if [ "$rc" = 0 ]; then
         say "leak check and coverage: each corpus input once with LeakSanitizer"
         (cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz -runs=0 \
             -detect_leaks=1 -print_coverage=1 -timeout=60 -rss_limit_mb=4096 \
-            -artifact_prefix="$dir/artifacts/" "$corpus_dir" \
+            -artifact_prefix="$art_dir/" "$corpus_dir" \
             > "$log.leaks" 2>&1) || leakrc=$?
-        grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|SUMMARY' "$log.leaks" || true
-        edge_table "$log.leaks" > "$dir/coverage.txt"
-        sed 's/^/fuzz: coverage: /' "$dir/coverage.txt"
-        unit=$(sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$dir/coverage.txt")
-        all=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p' "$dir/coverage.txt")
+        grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|SUMMARY' "$log.leaks" |
+            sed "s/^/${config}: /" || true
+        cov_txt=$dir/coverage-$config.txt
+        edge_table "$log.leaks" > "$cov_txt"
+        sed "s/^/fuzz: $config: coverage: /" "$cov_txt"
+        unit=$(sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$cov_txt")
+        all=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p' "$cov_txt")
     fi
 
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -182,7 +213,7 @@ run() {
     ncrash=$(printf '%s' "$new" | grep -c . || true)
     say "summary: ${execs:-?} executions (${eps:-?} exec/s) in ${secs}s, cov: ${cov:-?} ft: ${ft:-?}, xen-viommu ${unit:-?} (all files ${all:-?}), corpus $corpus inputs, crashes found: $ncrash (libFuzzer exit $rc, leak check exit $leakrc)"
     if [ "$ncrash" != 0 ]; then
-        printf '%s\n' "$new" | sed "s#^#fuzz: artifact: $dir/artifacts/#"
+        printf '%s\n' "$new" | sed "s#^#fuzz: $config: artifact: $art_dir/#"
         say "replay one as a qtest trace: sh scripts/fuzz.sh trace FILE"
         exit 1
     fi
@@ -200,7 +231,12 @@ cov_bin=$cov_dir/qemu-build/qemu-fuzz-x86_64
 coverage() {
     sh "$top/scripts/install-deps.sh" --fuzz ||
         die "missing packages for fuzzing (see above)"
-    [ -d "$corpus_dir" ] || die "no corpus in $corpus_dir: run scripts/fuzz.sh run first"
+    union_reach=$reach
+    for c in $configs; do
+        set_config "$c"
+        [ -d "$corpus_dir" ] || die "no corpus in $corpus_dir: run scripts/fuzz.sh run first"
+    done
+    config=
     mkdir -p "$cov_dir"
     # Only the unit's files get profile counters (clang's -fprofile-list).
     # Every object depends on the list: write it only when it changes.
@@ -218,21 +254,30 @@ coverage() {
     prof=$cov_dir/profraw
     rm -rf "$prof"
     mkdir -p "$prof"
-    sanitizer_env
-    say "replaying $(ls "$corpus_dir" | wc -l) inputs of $corpus_dir"
-    (cd "$cov_dir" && LLVM_PROFILE_FILE="$prof/%p.profraw" nice -n 10 \
-        "$cov_bin" --fuzz-target=generic-fuzz -runs=0 -timeout=60 \
-        -print_coverage=1 "$corpus_dir" > "$cov_dir/replay.log" 2>&1) ||
-        die "replay failed (see $cov_dir/replay.log)"
-    # libFuzzer's own edge count, as the run's summary has it, but of a
-    # build whose edges are the unit's code alone (no sanitizer checks)
-    edges=$(edge_table "$cov_dir/replay.log" |
-        sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p')
+    : > "$cov_dir/edges.txt"
+    # Each configuration's corpus with its own machine; the profiles add up
+    for c in $configs; do
+        set_config "$c"
+        sanitizer_env
+        say "replaying $(ls "$corpus_dir" | wc -l) inputs of $corpus_dir"
+        (cd "$cov_dir" && LLVM_PROFILE_FILE="$prof/$c-%p.profraw" nice -n 10 \
+            "$cov_bin" --fuzz-target=generic-fuzz -runs=0 -timeout=60 \
+            -print_coverage=1 "$corpus_dir" > "$cov_dir/replay-$c.log" 2>&1) ||
+            die "replay failed (see $cov_dir/replay-$c.log)"
+        # libFuzzer's own edge count, as the run's summary has it, but of
+        # a build whose edges are the unit's code alone (no sanitizer checks)
+        edges=$(edge_table "$cov_dir/replay-$c.log" |
+            sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p')
+        echo "$c: unit (its reachable files) edges $edges (libFuzzer's count, no sanitizers)" \
+            >> "$cov_dir/edges.txt"
+    done
+    config=
+    reach=$union_reach
     llvm-profdata-14 merge -sparse "$prof"/*.profraw -o "$cov_dir/corpus.profdata"
     llvm-cov-14 report "$cov_bin" -instr-profile="$cov_dir/corpus.profdata" \
         > "$cov_dir/report.txt"
-    # Per file (only the unit's files have counters), then the files this
-    # configuration can reach, as in the run's summary.  report's columns:
+    # Per file (only the unit's files have counters), then the files the
+    # configurations can reach, as in the run's summary.  report's columns:
     # name, regions, missed, %, functions, missed, %, lines, missed, %,
     # branches, missed, %
     awk -v re="^xen_viommu(|$reach)[.]c\$" '$1 ~ /xen_viommu[a-z_]*\.c$/ {
@@ -246,8 +291,7 @@ coverage() {
                   l - lm, l, l ? 100 * (l - lm) / l : 0,
                   b - bm, b, b ? 100 * (b - bm) / b : 0 }' \
         "$cov_dir/report.txt" > "$cov_dir/coverage.txt"
-    echo "unit (reachable files) edges $edges (libFuzzer's count, no sanitizers)" \
-        >> "$cov_dir/coverage.txt"
+    cat "$cov_dir/edges.txt" >> "$cov_dir/coverage.txt"
     sed 's/^/fuzz: source coverage: /' "$cov_dir/coverage.txt"
     say "per-line report: llvm-cov-14 show $cov_bin -instr-profile=$cov_dir/corpus.profdata FILE"
 }
@@ -260,6 +304,13 @@ coverage() {
 trace() {
     [ -x "$bin" ] || die "$bin missing: run scripts/fuzz.sh build first"
     f=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+    if [ -z "${config:-}" ]; then
+        # An artifact says its configuration by its directory
+        case $(basename "$(dirname "$f")") in
+        legacy|scalable) set_config "$(basename "$(dirname "$f")")" ;;
+        *) die "set FUZZ_CONFIG=legacy or scalable for $1" ;;
+        esac
+    fi
     sanitizer_env
     raw=$dir/trace-$(basename "$f").raw
     (cd "$dir" && QTEST_LOG=1 FUZZ_SERIALIZE_QTEST=1 "$bin" \
