@@ -135,15 +135,18 @@ def desc128(lo, hi=0):
     return dma_pattern(struct.pack("<QQ", lo, hi))
 
 
-def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
+def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None,
+                      hpet=None):
     """Legacy-mode seeds from the preset for what the first ones miss.
 
     Completion interrupts (wait descriptors with IF, ICS, IECTL), masked
-    fault events and a full set of fault records (PFO), the context-entry
-    types and widths a walk refuses, each IRTE source-id check, index
-    invalidations of the interrupt entry cache, MSIs with a subhandle;
-    with the DMA test device, requests with a PASID and the UNMAP events
-    that invalidations send; with the HPET, its FSB messages.
+    fault events and a full set of fault records (PFO), context entries
+    of every type and width (pass-through, 3 levels and FPD taken; device
+    TLB, reserved type, 5 levels, not present and reserved bits refused),
+    each IRTE source-id check, index invalidations of the interrupt entry
+    cache, MSIs with a subhandle; with the DMA test device, requests with
+    a PASID, an interrupt request with reserved data bits and the UNMAP
+    events that invalidations send; with the HPET, its FSB messages.
     """
     seeds = {}
     edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
@@ -162,8 +165,8 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
         edu_dma(unmapped, 0x40000, 0x100, 1) + \
         [mmio_read(xvi, 0x38), mmio_write(xvi, 0x38, 0)] + frcd + \
         [mmio_write(xvi, 0x208, 1 << 63, Q),                 # FRCD0.F
-         mmio_write(xvi, 0x34, 1 << 1)] + \
-        edu_dma(unmapped + 0x1000, 0x40000, 0x100, 3) + frcd
+         mmio_write(xvi, 0x34, 1)] + \
+        edu_dma(0x40000, unmapped + 0x1000, 0x100, 3) + frcd    # write
     seq = []
     for n in range(10):                     # 8 fault records, then PFO
         seq += edu_dma(unmapped + n * 0x1000, 0x40000, 0x100, 1)
@@ -171,25 +174,31 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
         mmio_write(xvi, 0x20c, 1 << 31), mmio_write(xvi, 0x34, 1),
         mmio_read(xvi, 0x34)] + edu_dma(unmapped, 0x40000, 0x100, 1) + frcd
     # The first DMA of an input reads the root and context entries (the
-    # caches start empty): the patterns give them.  Pass-through, device
-    # TLB (not offered), reserved type, 3 and 5 levels, not present,
-    # reserved bits, FPD.
+    # caches start empty): the patterns give them, and the entries of the
+    # walk after them as the preset has them (each read takes the next
+    # pattern).  Pass-through, 3 levels and FPD are taken; device TLB (not
+    # offered), reserved type, 5 levels (aw-bits=48), not present and
+    # reserved bits are refused.
     ctx_hi = 2 | edu_did << 8
-    for name, lo, hi in (("pt", FP_PML4 | 2 << 2 | 1, ctx_hi),
-                         ("devtlb", FP_PML4 | 1 << 2 | 1, ctx_hi),
-                         ("tt3", FP_PML4 | 3 << 2 | 1, ctx_hi),
-                         ("aw3", FP_PDPT | 1, 1 | edu_did << 8),
-                         ("aw5", FP_PML4 | 1, 3 | edu_did << 8),
-                         ("np", FP_PML4, ctx_hi),
-                         ("rsvd", FP_PML4 | 0x10 | 1, ctx_hi),
-                         ("fpd", FP_PML4 | 2 | 1, ctx_hi)):
-        seeds["preset-ctx-" + name] = [
+    walk4 = [FP_PDPT | 3, FP_PD | 3, FP_PT | 3, 0x3003]
+    for name, lo, hi, walk in (
+            ("pt", FP_PML4 | 2 << 2 | 1, ctx_hi, []),
+            ("devtlb", FP_PML4 | 1 << 2 | 1, ctx_hi, []),
+            ("tt3", FP_PML4 | 3 << 2 | 1, ctx_hi, []),
+            ("aw3", FP_PDPT | 1, 1 | edu_did << 8, walk4[1:]),
+            ("aw5", FP_PML4 | 1, 3 | edu_did << 8, []),
+            ("np", FP_PML4, ctx_hi, []),
+            ("rsvd", FP_PML4 | 0x10 | 1, ctx_hi, []),
+            ("fpd", FP_PML4 | 2 | 1, ctx_hi, walk4)):
+        seeds["preset-ctx-" + name] = pit_masked + [
             dma_pattern(struct.pack("<QQ", FP_CTX | 1, 0)),
             dma_pattern(struct.pack("<QQ", lo, hi))] + \
+            [dma_pattern(struct.pack("<Q", e)) for e in walk] + \
             edu_dma(0x3000, 0x40000, 0x100, 1) + [clear_dma_patterns()] + \
             edu_dma(0x40000, 0x6000, 0x100, 3) + \
-            edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + frcd
-    seeds["preset-root-np"] = \
+            edu_dma(FP_HIGH_IOVA, 0x40000, 0x100, 1) + \
+            edu_dma(unmapped, 0x40000, 0x100, 1) + frcd
+    seeds["preset-root-np"] = pit_masked + \
         [dma_pattern(struct.pack("<QQ", FP_CTX, 0))] + \
         edu_dma(0x3000, 0x40000, 0x100, 1) + [clear_dma_patterns()] + frcd
     # IRTE 1 (edu's MSI) with each source-id check: SID, SID with SQ,
@@ -203,9 +212,8 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
         seeds["preset-irte-" + name] = \
             [dma_pattern(struct.pack("<QQ", 1 | 0x41 << 16, hi))] + \
             edu_fire + [clear_dma_patterns()] + edu_fire + frcd
-    # Index invalidations of the entry cache between MSIs: one entry, a
-    # mask that covers every handle, the largest mask, the top handle,
-    # then a global one
+    # Index invalidations of the entry cache between MSIs: one entry,
+    # masks beyond ECAP.MHMV (15), the top handle, then a global one
     seq = list(edu_fire)
     for n, lo in enumerate((4 | 1 << 4 | 1 << 32, 4 | 1 << 4 | 16 << 27,
                             4 | 1 << 4 | 31 << 27, 4 | 1 << 4 | 0xffff << 32,
@@ -213,12 +221,13 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
         seq += [desc128(lo), mmio_write(xvi, 0x88, 0x10 * (n + 1), Q),
                 clear_dma_patterns()] + edu_fire
     seeds["preset-iec-index"] = seq + frcd
-    # A subhandle (SHV): handle 0 + data 1 is IRTE 1; then reserved data
-    # bits, a handle beyond the table (IRTA.S = 7: 256 entries), and
-    # handle bit 15 (address bit 2)
+    # A subhandle (SHV): handle 0 + data 1 is IRTE 1; then a handle
+    # beyond the table (IRTA.S = 7: 256 entries), and handle bit 15
+    # (address bit 2).  (edu's MSI data is 16 bits: the reserved upper
+    # data bits come from the test device below.)
     seq = []
-    for addr, data in ((0xfee00018, 1), (0xfee00018, 0x10001),
-                       (0xfee00010 | 0x100 << 5, 0), (0xfee00014, 0)):
+    for addr, data in ((0xfee00018, 1), (0xfee00010 | 0x100 << 5, 0),
+                       (0xfee00014, 0)):
         seq += [pci_write(pdev, 0x44, addr), pci_write(pdev, 0x4c, data)] + \
             edu_fire
     seeds["preset-msi-shv"] = seq + frcd
@@ -227,6 +236,11 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
         # A unit without PASID support blocks requests with one
         seeds["preset-td-pasid"] = td(0x3000) + td(0x3000, 5) + \
             td(0x4000, 0x105, True) + td(0x3000) + frcd
+        # An interrupt request written by DMA: SHV with subhandle 1, then
+        # with reserved data bits 31:16 (blocked)
+        seeds["preset-td-msi"] = \
+            td(0xfee00018, write=True, data=1) + \
+            td(0xfee00018, write=True, data=0x10001) + frcd
         # Cached translations, then invalidations (the device is 00:04.0,
         # domain 1): each sends UNMAP events to the test device's
         # notifiers, one per section of its address space
@@ -244,9 +258,9 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd=None, hpet=None):
             mmio_write(utd, 0x08, 0), mmio_read(utd, 0x10),
             mmio_read(utd, 0x18), mmio_read(utd, 0x38)]
     if hpet is not None:
-        # Timer 2 has FSB delivery: a remappable message (handle 5), a
-        # compatibility-format one (blocked: x2APIC mode), a handle beyond
-        # the table
+        # Timer 2 (one that legacy routing leaves alone) through FSB: a
+        # remappable message (handle 5), a compatibility-format one
+        # (blocked: x2APIC mode), a handle beyond the table
         seq = []
         for addr in (0xfee00000 | 5 << 5 | 1 << 4, 0xfee00000,
                      0xfee00000 | 0x300 << 5 | 1 << 4):
@@ -383,7 +397,7 @@ def main():
               % ", ".join(missing or ["edu at 00:01.0"]))
         return
     xvi, ioa, edu = (index[need[n]] for n in ("xen-viommu", "ioapic", "edu"))
-    # The DMA test device of FUZZ_CONFIG=scalable comes fourth (00:04.0)
+    # The DMA test device comes fourth (00:04.0)
     testdev_devfn = 0x20
     pdev = devfns.index(edu_devfn)
 
@@ -500,6 +514,12 @@ def main():
     frcd = [mmio_read(xvi, 0x34), mmio_read(xvi, 0x200, Q),
             mmio_read(xvi, 0x208, Q)]
     edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
+    # The PIT ticks on IO-APIC pin 2 while edu's DMA timer runs, and its
+    # first interrupt fetches IRTE 2: that read would take the first of the
+    # patterns meant for a walk.  Seeds that give a walk's entries by
+    # patterns mask the pin first.
+    pit_masked = [mmio_write(ioa, 0x00, 0x14),
+                  mmio_write(ioa, 0x10, 0x32 | 1 << 16)]
     seeds["preset-dma"] = \
         edu_dma(0x40000, 0x3000, 0x100, 3) + \
         edu_dma(0x400000, 0x40000, 0x100, 1) + \
@@ -528,7 +548,7 @@ def main():
         mmio_write(xvi, 0x88, 0x10, Q)] + edu_fire * 3 + [
         clear_dma_patterns()] + frcd
     # A walk whose last entry maps the interrupt range (fault 0xE)
-    seeds["preset-intr-range"] = [
+    seeds["preset-intr-range"] = pit_masked + [
         dma_pattern(struct.pack("<QQ", FP_CTX | 1, 0)),
         dma_pattern(struct.pack("<QQ", FP_PML4 | 1, 2 | EDU_DID << 8)),
         dma_pattern(struct.pack("<Q", FP_PDPT | 3)),
@@ -570,8 +590,8 @@ def main():
         if utd is not None:
             seeds.update(scalable_seeds(xvi, edu_dma, frcd, utd))
     else:
-        seeds.update(preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, utd,
-                                       index.get(HPET_BASE)))
+        seeds.update(preset_more_seeds(xvi, edu, pdev, edu_dma, frcd,
+                                       pit_masked, utd, index.get(HPET_BASE)))
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
             f.write(SEP.join(cmds))
