@@ -479,6 +479,44 @@ static bool o_ctx_same(const OCtx *a, const OCtx *b)
            (a->tt || (a->levels == b->levels && a->slptptr == b->slptptr));
 }
 
+/*
+ * The reasons a block may carry when the unit decided it by a context entry
+ * it still holds (@sc, which the guest changed without invalidating) or a
+ * cached leaf, rather than by the tables in memory (@fc): a guest that
+ * rewrites its root table leaves the unit walking from the old context
+ * entry, and the record says what that walk found.  FPD of that context
+ * counts too.
+ */
+static uint32_t o_cached_block_reasons(XenViommuState *s, XviOracle *o,
+                                       const OCtx *sc, const OCtx *fc,
+                                       const IOMMUTLBEntry *e, uint64_t addr,
+                                       unsigned acc, bool *fpd)
+{
+    const OCtx *cands[2] = { fc, sc };
+    uint32_t reasons = 0;
+    unsigned i;
+    ORes sr;
+
+    if (sc && !o_ctx_same(sc, fc) && o_walk(s, sc, addr, acc, &sr) &&
+        o_agrees(e, addr, acc, &sr)) {
+        reasons |= o_block_reasons(&sr, acc);
+        *fpd |= sc->fpd;
+    }
+    for (i = 0; i < 2; i++) {
+        const OLeaf *l;
+
+        if (!cands[i] || cands[i]->reasons || cands[i]->tt) {
+            continue;
+        }
+        l = o_cached_leaf(o, cands[i]->did, e, addr, acc);
+        if (l) {
+            reasons |= (acc & O_W) && !(l->perm & O_W) ? RB(0x5) : RB(0x6);
+            *fpd |= cands[i]->fpd;
+        }
+    }
+    return reasons;
+}
+
 void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                              uint64_t addr, IOMMUAccessFlags flag,
                              bool pasid, const IOMMUTLBEntry *e)
@@ -526,6 +564,11 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
         ok = true;
         reasons = o_block_reasons(&fr, acc);
         fpd = fc.fpd;
+        if (e->perm == IOMMU_NONE) {
+            /* Blocked either way, but perhaps by what the unit holds */
+            reasons |= o_cached_block_reasons(s, o, sc, &fc, e, addr, acc,
+                                              &fpd);
+        }
         if (!fc.reasons) {
             g_hash_table_replace(o->ctxs, d, g_memdup2(&fc, sizeof(fc)));
             if (fc.tt == 0) {
