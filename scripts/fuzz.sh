@@ -175,6 +175,7 @@ run() {
     say "QEMU_FUZZ_OBJECTS=$QEMU_FUZZ_OBJECTS"
     say "fuzzing for ${secs}s (nice -n 10, one job); corpus $corpus_dir ($corpus0 inputs); log $log"
     rcfile=$dir/.fuzz-rc-$config
+    t0=$(date +%s)
     rm -f "$rcfile"
     # shellcheck disable=SC2086
     { cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz \
@@ -185,6 +186,8 @@ run() {
         tee "$log" | grep -E --line-buffered '^#[0-9]+.*(INITED|pulse|DONE)|ERROR|SUMMARY|^Done|^stat::' |
         sed -u "s/^/${config}: /" || true
     rc=$(cat "$rcfile" 2>/dev/null || echo 1)
+    # A crash ends the run early: say how long it ran
+    took=$(($(date +%s) - t0))
     leakrc=0 unit='' all=''
     if [ "$rc" = 0 ]; then
         say "leak check and coverage: each corpus input once with LeakSanitizer"
@@ -211,7 +214,7 @@ run() {
     new=$(artifacts | grep -vxF "$before" || true)
     [ -n "$before" ] || new=$(artifacts)
     ncrash=$(printf '%s' "$new" | grep -c . || true)
-    say "summary: ${execs:-?} executions (${eps:-?} exec/s) in ${secs}s, cov: ${cov:-?} ft: ${ft:-?}, xen-viommu ${unit:-?} (all files ${all:-?}), corpus $corpus inputs, crashes found: $ncrash (libFuzzer exit $rc, leak check exit $leakrc)"
+    say "summary: ${execs:-?} executions (${eps:-?} exec/s) in ${took}s, cov: ${cov:-?} ft: ${ft:-?}, xen-viommu ${unit:-?} (all files ${all:-?}), corpus $corpus inputs, crashes found: $ncrash (libFuzzer exit $rc, leak check exit $leakrc)"
     if [ "$ncrash" != 0 ]; then
         printf '%s\n' "$new" | sed "s#^#fuzz: $config: artifact: $art_dir/#"
         say "replay one as a qtest trace: sh scripts/fuzz.sh trace FILE"
