@@ -772,10 +772,16 @@ static void wait_fsts(Env *e, uint32_t bits)
  * interrupt delivery insists on the BQL: a fault event sent from the
  * iothread would abort QEMU.
  */
+/* What the test device's reads of TD_IOVA find */
+#define TD_IOVA         (IOVA_W + 0x10)
+#define TD_GPA          (GPA_A + (TD_IOVA & 0xfff))
+#define TD_MARK         0x5eed1234
+
 /*
  * A unit with @unit_props and the DMA test device at 06.0 with @td_props
  * (the machine stopped, -S), translation on through a context entry for
- * the device; returns the device with its BAR mapped
+ * the device, TD_IOVA mapped (read/write) onto TD_MARK in GPA_A; returns
+ * the device with its BAR mapped
  */
 static QPCIDevice *td_env_init(Env *e, const char *unit_props,
                                const char *td_props, QPCIBar *bar)
@@ -805,7 +811,25 @@ static QPCIDevice *td_env_init(Env *e, const char *unit_props,
     enable_translation(e);
     wr32(e, FEDATA, 0x40);
     wr32(e, FEADDR, 0xfee00000);
+    map4k(e, IOVA_W, GPA_A, PTE_RW);
+    qtest_writel(e->qts, TD_GPA, TD_MARK);
     return td;
+}
+
+static void td_env_quit(Env *e, QPCIDevice *td)
+{
+    g_free(td);
+    qpci_free_pc(e->bus);
+    qtest_quit(e->qts);
+}
+
+/* A read of the test device at @iova works and gets @val */
+static void td_read_expect(QPCIDevice *td, QPCIBar bar, uint64_t iova,
+                           uint32_t val)
+{
+    td_dma(td, bar, iova, false);
+    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), ==, 0);
+    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), ==, val);
 }
 
 static void test_iothread_dma(void)
@@ -819,11 +843,7 @@ static void test_iothread_dma(void)
     td = td_env_init(&e, "", ",iothread=io0", &bar);
 
     /* Translated in the iothread */
-    map4k(&e, IOVA_W, GPA_A, PTE_RW);
-    qtest_writel(e.qts, GPA_A + 0x10, 0x5eed1234);
-    td_dma(td, bar, IOVA_W + 0x10, false);
-    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), ==, 0);
-    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), ==, 0x5eed1234);
+    td_read_expect(td, bar, TD_IOVA, TD_MARK);
     check_no_fault(&e);
 
     /* A fault there: recorded by the main loop, its event sent there */
@@ -844,9 +864,7 @@ static void test_iothread_dma(void)
     wait_fsts(&e, FSTS_PPF);
     g_assert_cmphex(rd32(&e, FECTL), ==, FECTL_IM | FECTL_IP);
 
-    g_free(td);
-    qpci_free_pc(e.bus);
-    qtest_quit(e.qts);
+    td_env_quit(&e, td);
 }
 
 /*
@@ -862,33 +880,25 @@ static void test_oracle_pasid(void)
     Env e;
 
     td = td_env_init(&e, ",x-oracle=on", "", &bar);
-    map4k(&e, IOVA_W, GPA_A, PTE_RW);
-    qtest_writel(e.qts, GPA_A + 0x10, 0x5eed1234);
-    td_dma(td, bar, IOVA_W + 0x10, false);
-    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), ==, 0);
-    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), ==, 0x5eed1234);
+    td_read_expect(td, bar, TD_IOVA, TD_MARK);
 
     qpci_io_writel(td, bar, TD_DMA_PASID, 5);
     qpci_io_writel(td, bar, TD_DMA_DATA, 0);
-    td_dma(td, bar, IOVA_W + 0x10, false);
+    td_dma(td, bar, TD_IOVA, false);
     g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), !=, 0);
-    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), !=, 0x5eed1234);
+    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), !=, TD_MARK);
     qpci_io_writel(td, bar, TD_DMA_PASID, 5 | TD_DMA_PASID_USER);
     qpci_io_writel(td, bar, TD_DMA_DATA, 0x0bad0bad);
-    td_dma(td, bar, IOVA_W + 0x10, true);
+    td_dma(td, bar, TD_IOVA, true);
     g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), !=, 0);
-    g_assert_cmphex(qtest_readl(e.qts, GPA_A + 0x10), ==, 0x5eed1234);
+    g_assert_cmphex(qtest_readl(e.qts, TD_GPA), ==, TD_MARK);
     check_no_fault(&e);
 
     /* The same page without a PASID still works */
     qpci_io_writel(td, bar, TD_DMA_PASID, 0);
-    td_dma(td, bar, IOVA_W + 0x10, false);
-    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), ==, 0);
-    g_assert_cmphex(qpci_io_readl(td, bar, TD_DMA_DATA), ==, 0x5eed1234);
+    td_read_expect(td, bar, TD_IOVA, TD_MARK);
 
-    g_free(td);
-    qpci_free_pc(e.bus);
-    qtest_quit(e.qts);
+    td_env_quit(&e, td);
 }
 
 static unsigned qi_tail;
