@@ -38,7 +38,6 @@ B, W, L, Q = range(4)
 
 XVI_BASE = 0xfed90000
 IOAPIC_BASE = 0xfec00000
-HPET_BASE = 0xfed00000
 
 # GCMD/GSTS bits
 TE, SRTP, QIE, IRE, SIRTP = 1 << 31, 1 << 30, 1 << 26, 1 << 25, 1 << 24
@@ -135,8 +134,7 @@ def desc128(lo, hi=0):
     return dma_pattern(struct.pack("<QQ", lo, hi))
 
 
-def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None,
-                      hpet=None):
+def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None):
     """Legacy-mode seeds from the preset for what the first ones miss.
 
     Completion interrupts (wait descriptors with IF, ICS, IECTL), masked
@@ -146,7 +144,7 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None,
     each IRTE source-id check, index invalidations of the interrupt entry
     cache, MSIs with a subhandle; with the DMA test device, requests with
     a PASID, an interrupt request with reserved data bits and the UNMAP
-    events that invalidations send; with the HPET, its FSB messages.
+    events that invalidations send.
     """
     seeds = {}
     edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
@@ -257,19 +255,6 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None,
             mmio_read(utd, 0x00), mmio_read(utd, 0x04),
             mmio_write(utd, 0x08, 0), mmio_read(utd, 0x10),
             mmio_read(utd, 0x18), mmio_read(utd, 0x38)]
-    if hpet is not None:
-        # Timer 2 (one that legacy routing leaves alone) through FSB: a
-        # remappable message (handle 5), a compatibility-format one
-        # (blocked: x2APIC mode), a handle beyond the table
-        seq = []
-        for addr in (0xfee00000 | 5 << 5 | 1 << 4, 0xfee00000,
-                     0xfee00000 | 0x300 << 5 | 1 << 4):
-            seq += [mmio_write(hpet, 0x10, 0, Q), mmio_write(hpet, 0xf0, 0, Q),
-                    mmio_write(hpet, 0x150, addr << 32, Q),
-                    mmio_write(hpet, 0x148, 1000, Q),
-                    mmio_write(hpet, 0x140, 1 << 2 | 1 << 14, Q),
-                    mmio_write(hpet, 0x10, 1, Q), clock_step(), clock_step()]
-        seeds["preset-hpet"] = seq + [mmio_write(hpet, 0x10, 0, Q)] + frcd
     return seeds
 
 
@@ -591,13 +576,13 @@ def main():
             seeds.update(scalable_seeds(xvi, edu_dma, frcd, utd))
     else:
         seeds.update(preset_more_seeds(xvi, edu, pdev, edu_dma, frcd,
-                                       pit_masked, utd, index.get(HPET_BASE)))
+                                       pit_masked, utd))
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
             f.write(SEP.join(cmds))
     print("fuzz-seeds: wrote %d seeds (xen-viommu region %d, ioapic %d, "
-          "edu %d, edu PCI index %d, DMA test device %s, HPET %s)"
-          % (len(seeds), xvi, ioa, edu, pdev, utd, index.get(HPET_BASE)))
+          "edu %d, edu PCI index %d, DMA test device %s)"
+          % (len(seeds), xvi, ioa, edu, pdev, utd))
 
 
 if __name__ == "__main__":
