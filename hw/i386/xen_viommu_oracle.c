@@ -35,6 +35,7 @@
 #include "qemu/error-report.h"
 #include "qemu/bswap.h"
 #include "qemu/bitops.h"
+#include "qemu/bitmap.h"
 #include "qemu/main-loop.h"
 #include "qemu/rcu.h"
 #include "exec/address-spaces.h"
@@ -93,6 +94,12 @@ typedef struct XviOracle {
     GHashTable *ctxs;       /* XenViommuDevAS * -> OCtx */
     GHashTable *irtes;      /* index + 1 -> uint64_t[2] */
     bool leaves_full;
+    /*
+     * Domains whose walk met a table outside RAM, which the oracle does
+     * not read: what the unit cached of them is unknown until an IOTLB
+     * invalidation of the domain
+     */
+    unsigned long *opaque_dids;
 } XviOracle;
 
 static guint o_leaf_hash(gconstpointer p)
@@ -121,6 +128,7 @@ static XviOracle *o_get(XenViommuState *s)
                                           NULL);
         o->ctxs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         o->irtes = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+        o->opaque_dids = bitmap_new(1 << 16);
         s->oracle_st = o;
     }
     return o;
@@ -481,25 +489,24 @@ static bool o_ctx_same(const OCtx *a, const OCtx *b)
 
 /*
  * The reasons a block may carry when the unit decided it by a context entry
- * it still holds (@sc, which the guest changed without invalidating) or a
- * cached leaf, rather than by the tables in memory (@fc): a guest that
+ * it still holds (@sc, which the guest changed without invalidating, and
+ * @sr, the walk from it) or a cached leaf, rather than by the tables in
+ * memory (@fc): a guest that
  * rewrites its root table leaves the unit walking from the old context
  * entry, and the record says what that walk found.  FPD of that context
  * counts too.
  */
-static uint32_t o_cached_block_reasons(XenViommuState *s, XviOracle *o,
-                                       const OCtx *sc, const OCtx *fc,
+static uint32_t o_cached_block_reasons(XviOracle *o, const OCtx *sc,
+                                       const ORes *sr, const OCtx *fc,
                                        const IOMMUTLBEntry *e, uint64_t addr,
                                        unsigned acc, bool *fpd)
 {
     const OCtx *cands[2] = { fc, sc };
     uint32_t reasons = 0;
     unsigned i;
-    ORes sr;
 
-    if (sc && !o_ctx_same(sc, fc) && o_walk(s, sc, addr, acc, &sr) &&
-        o_agrees(e, addr, acc, &sr)) {
-        reasons |= o_block_reasons(&sr, acc);
+    if (sr && o_agrees(e, addr, acc, sr)) {
+        reasons |= o_block_reasons(sr, acc);
         *fpd |= sc->fpd;
     }
     for (i = 0; i < 2; i++) {
@@ -517,6 +524,13 @@ static uint32_t o_cached_block_reasons(XenViommuState *s, XviOracle *o,
     return reasons;
 }
 
+/* What the unit holds for context @c is unknown to the oracle */
+static bool o_opaque(const XviOracle *o, const OCtx *c)
+{
+    return c && (!c->known ||
+                 (!c->reasons && test_bit(c->did, o->opaque_dids)));
+}
+
 void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                              uint64_t addr, IOMMUAccessFlags flag,
                              bool pasid, const IOMMUTLBEntry *e)
@@ -525,7 +539,7 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
     unsigned acc = o_perm(flag);
     uint16_t sid = PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn);
     uint32_t reasons = 0;
-    bool fpd = false, ok = false;
+    bool fpd = false, ok = false, sc_walked = false, opaque;
     const OCtx *sc;
     OCtx fc;
     ORes fr, sr;
@@ -555,10 +569,27 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
     }
     qemu_mutex_lock(&o->lock);
     o_context(s, o, sid >> 8, d->devfn, &fc);
+    sc = g_hash_table_lookup(o->ctxs, d);
     if (!fc.known || !o_walk(s, &fc, addr, acc, &fr)) {
+        /*
+         * A table outside RAM: not checked.  The unit may cache the context
+         * entry and what its walk met, so the requester's context and the
+         * domain become unknown to the oracle
+         */
+        if (!fc.known || !fc.reasons) {
+            g_hash_table_replace(o->ctxs, d, g_memdup2(&fc, sizeof(fc)));
+        }
+        if (fc.known && !fc.reasons) {
+            set_bit(fc.did, o->opaque_dids);
+        }
         goto out;
     }
-    sc = g_hash_table_lookup(o->ctxs, d);
+    /* A context entry the unit may hold that the guest has changed since */
+    if (sc && sc->known && !o_ctx_same(sc, &fc)) {
+        sc_walked = o_walk(s, sc, addr, acc, &sr);
+    }
+    opaque = o_opaque(o, sc) || o_opaque(o, &fc) ||
+             (sc && sc->known && !o_ctx_same(sc, &fc) && !sc_walked);
     if (o_agrees(e, addr, acc, &fr)) {
         /* As the tables say now: the unit may cache this */
         ok = true;
@@ -566,8 +597,8 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
         fpd = fc.fpd;
         if (e->perm == IOMMU_NONE) {
             /* Blocked either way, but perhaps by what the unit holds */
-            reasons |= o_cached_block_reasons(s, o, sc, &fc, e, addr, acc,
-                                              &fpd);
+            reasons |= o_cached_block_reasons(o, sc, sc_walked ? &sr : NULL,
+                                              &fc, e, addr, acc, &fpd);
         }
         if (!fc.reasons) {
             g_hash_table_replace(o->ctxs, d, g_memdup2(&fc, sizeof(fc)));
@@ -575,8 +606,7 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                 o_remember_leaf(o, fc.did, &fr);
             }
         }
-    } else if (sc && !o_ctx_same(sc, &fc) && o_walk(s, sc, addr, acc, &sr) &&
-               o_agrees(e, addr, acc, &sr)) {
+    } else if (sc_walked && o_agrees(e, addr, acc, &sr)) {
         /* A cached context entry the guest changed without invalidating */
         ok = true;
         reasons = o_block_reasons(&sr, acc);
@@ -592,7 +622,8 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
         for (i = 0; i < 2 && !ok; i++) {
             const OLeaf *l;
 
-            if (!cands[i] || cands[i]->reasons || cands[i]->tt) {
+            if (!cands[i] || !cands[i]->known || cands[i]->reasons ||
+                cands[i]->tt) {
                 continue;
             }
             l = o_cached_leaf(o, cands[i]->did, e, addr, acc);
@@ -603,7 +634,7 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                                                              RB(0x6);
             }
         }
-        if (!ok && o->leaves_full) {
+        if (!ok && (o->leaves_full || opaque)) {
             goto out;
         }
     }
@@ -620,8 +651,11 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                fr.gpa, fr.mask, fr.perm, fr.reasons, fc.tt, fc.did,
                fc.levels, fc.slptptr, sc ? " (a context is cached)" : "");
     }
-    if (e->perm == IOMMU_NONE && acc && !fpd && bql_locked()) {
-        /* Outside the BQL the record is made later (fault.c) */
+    if (e->perm == IOMMU_NONE && acc && !fpd && !opaque && bql_locked()) {
+        /*
+         * Outside the BQL the record is made later (fault.c); with what
+         * the unit holds unknown (opaque), so is the reason
+         */
         o_check_record(s, sid, addr, flag & IOMMU_WO, reasons);
     }
 out:
@@ -712,6 +746,9 @@ static void o_inv_iotlb(XenViommuState *s, XviOracle *o, const char *how,
     g_hash_table_foreach_remove(o->leaves, o_leaf_covered, &inv);
     if (gran == 1) {
         o->leaves_full = false;
+        bitmap_zero(o->opaque_dids, 1 << 16);
+    } else if (gran == 2) {
+        clear_bit(did, o->opaque_dids);
     }
     qemu_mutex_unlock(&o->lock);
 
@@ -1101,6 +1138,7 @@ void xvi_oracle_do_reset(XenViommuState *s)
     o->irt_eime = false;
     o->root_seen = o->irt_seen = true;
     o->leaves_full = false;
+    bitmap_zero(o->opaque_dids, 1 << 16);
     g_hash_table_remove_all(o->leaves);
     g_hash_table_remove_all(o->ctxs);
     g_hash_table_remove_all(o->irtes);

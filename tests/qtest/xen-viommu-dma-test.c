@@ -778,8 +778,9 @@ static void wait_fsts(Env *e, uint32_t bits)
 #define TD_MARK         0x5eed1234
 
 /*
- * A unit with @unit_props and the DMA test device at 06.0 with @td_props
- * (the machine stopped, -S), translation on through a context entry for
+ * A unit with @unit_props, edu at 04.0 and the DMA test device at 06.0
+ * with @td_props (the machine stopped, -S), translation on through a
+ * context entry for
  * the device, TD_IOVA mapped (read/write) onto TD_MARK in GPA_A; returns
  * the device with its BAR mapped
  */
@@ -792,7 +793,7 @@ static QPCIDevice *td_env_init(Env *e, const char *unit_props,
     memset(e, 0, sizeof(*e));
     e->qts = qtest_initf("-M q35 -m 512 -nodefaults -display none "
                          "-accel tcg -S -object iothread,id=io0 "
-                         "-device xen-viommu%s "
+                         "-device xen-viommu%s -device edu,addr=04.0 "
                          "-device x-xen-viommu-dma-testdev,addr=06.0%s",
                          unit_props, td_props);
     e->bus = qpci_new_pc(e->qts, NULL);
@@ -898,6 +899,50 @@ static void test_oracle_pasid(void)
     qpci_io_writel(td, bar, TD_DMA_PASID, 0);
     td_read_expect(td, bar, TD_IOVA, TD_MARK);
 
+    td_env_quit(&e, td);
+}
+
+/*
+ * A walk through a table outside RAM: edu's DMA source register (BAR 0 +
+ * 0x80) reads back what was written, so with the BAR as the last-level
+ * table its entry 16 is a leaf the guest sets by MMIO.  x-oracle reads
+ * only RAM and does not check such a walk; the unit caches what it found,
+ * and the oracle must not take the cached answer for a bug once the
+ * tables in RAM change (fuzzing found it doing so), until the domain's
+ * IOTLB invalidation.
+ */
+static void test_oracle_mmio_table(void)
+{
+    const uint64_t iova = 16 << 12;
+    QPCIDevice *td, *edu;
+    QPCIBar bar, edu_bar;
+    uint64_t pd;
+    Env e;
+
+    td = td_env_init(&e, ",x-oracle=on", "", &bar);
+    edu = qpci_device_find(e.bus, EDU_DEVFN);
+    g_assert_nonnull(edu);
+    qpci_device_enable(edu);
+    edu_bar = qpci_iomap(edu, 0, NULL);
+    g_assert_false(edu_bar.is_io);
+    pd = pte_addr(&e, iova, 2);
+    qtest_writeq(e.qts, pd, edu_bar.addr | PTE_RW);
+    qpci_io_writeq(edu, edu_bar, EDU_DMA_SRC, (TD_GPA & ~0xfffULL) | PTE_RW);
+    td_read_expect(td, bar, iova | (TD_IOVA & 0xfff), TD_MARK);
+
+    /* The tables in RAM no longer map it; the unit still holds it */
+    qtest_writeq(e.qts, pd, 0);
+    td_read_expect(td, bar, iova | (TD_IOVA & 0xfff), TD_MARK);
+    check_no_fault(&e);
+
+    /* After the domain's invalidation it is gone, and checked again */
+    wr64(&e, IOTLB, (1ULL << 63) | (2ULL << 60) | ((uint64_t)DID << 32));
+    td_dma(td, bar, iova | (TD_IOVA & 0xfff), false);
+    g_assert_cmpuint(qpci_io_readl(td, bar, TD_DMA_RESULT), !=, 0);
+    g_assert_cmphex(rd64(&e, FRCD), ==, iova);
+    g_assert_cmphex((rd64(&e, FRCD + 8) >> 32) & 0xff, ==, FR_READ);
+
+    g_free(edu);
     td_env_quit(&e, td);
 }
 
@@ -1386,5 +1431,7 @@ int main(int argc, char **argv)
     qtest_add_func("/xen-viommu-dma/oracle/workloads", test_oracle);
     qtest_add_func("/xen-viommu-dma/oracle/fuzz-preset", test_fuzz_preset);
     qtest_add_func("/xen-viommu-dma/oracle/pasid-request", test_oracle_pasid);
+    qtest_add_func("/xen-viommu-dma/oracle/mmio-table",
+                   test_oracle_mmio_table);
     return g_test_run();
 }
