@@ -207,7 +207,9 @@ run() {
 
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+    # (a status line, not one with the bytes of a dictionary entry)
+    last=$(grep -aE '^#[0-9]+.*(INITED|pulse|DONE|NEW|REDUCE) +cov:' "$log" |
+        tail -n 1 | LC_ALL=C tr -c '[:print:]\n' '?')
     [ -n "$execs" ] || execs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
