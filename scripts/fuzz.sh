@@ -298,6 +298,14 @@ coverage() {
                   b - bm, b, b ? 100 * (b - bm) / b : 0 }' \
         "$cov_dir/report.txt" > "$cov_dir/coverage.txt"
     cat "$cov_dir/edges.txt" >> "$cov_dir/coverage.txt"
+    # The configurations together, by libFuzzer's count (see the script)
+    llvm-profdata-14 show -all-functions "$cov_dir/corpus.profdata" \
+        > "$cov_dir/functions.txt"
+    replays=
+    for c in $configs; do replays="$replays $cov_dir/replay-$c.log"; done
+    # shellcheck disable=SC2086
+    /usr/bin/python3 "$top/scripts/fuzz-edges.py" "^xen_viommu(|$reach)[.]c\$" \
+        "$cov_dir/functions.txt" $replays >> "$cov_dir/coverage.txt"
     sed 's/^/fuzz: source coverage: /' "$cov_dir/coverage.txt"
     say "per-line report: llvm-cov-14 show $cov_bin -instr-profile=$cov_dir/corpus.profdata FILE"
 }
