@@ -767,6 +767,7 @@ static void xvi_unrealize(DeviceState *dev)
 
     xvi_hyp_unrealize(s);
     xvi_fault_fini(s);
+    xvi_oracle_free(s);
     qemu_mutex_destroy(&s->lock);
 }
 

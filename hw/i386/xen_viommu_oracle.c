@@ -28,7 +28,9 @@
  * specification says passes): the oracle prints what it saw and aborts.
  * A debugging aid, off by default.  Guest memory is read through RAM
  * pointers, so that the generic fuzzer's DMA hook does not refill it under
- * the unit; what is not RAM is not checked.
+ * the unit; what is not RAM is not checked, and a domain whose walk left
+ * RAM is not judged (beyond its blocks having records) until its IOTLB
+ * invalidation.
  */
 
 #include "qemu/osdep.h"
@@ -47,6 +49,7 @@
 #define O_R             1
 #define O_W             2
 #define RB(r)           ((r) < 32 ? 1u << (r) : 0)
+#define O_NR_DIDS       (1 << 16)
 /* Beyond this many cached leaves the stale-hit check gives up (a warning) */
 #define O_SHADOW_MAX    (1u << 18)
 
@@ -97,9 +100,11 @@ typedef struct XviOracle {
     /*
      * Domains whose walk met a table outside RAM, which the oracle does
      * not read: what the unit cached of them is unknown until an IOTLB
-     * invalidation of the domain
+     * invalidation of the domain.  A context entry outside RAM hides its
+     * domain: then any domain may be opaque, until a global one.
      */
     unsigned long *opaque_dids;
+    bool any_opaque;
 } XviOracle;
 
 static guint o_leaf_hash(gconstpointer p)
@@ -128,7 +133,7 @@ static XviOracle *o_get(XenViommuState *s)
                                           NULL);
         o->ctxs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         o->irtes = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-        o->opaque_dids = bitmap_new(1 << 16);
+        o->opaque_dids = bitmap_new(O_NR_DIDS);
         s->oracle_st = o;
     }
     return o;
@@ -491,10 +496,9 @@ static bool o_ctx_same(const OCtx *a, const OCtx *b)
  * The reasons a block may carry when the unit decided it by a context entry
  * it still holds (@sc, which the guest changed without invalidating, and
  * @sr, the walk from it) or a cached leaf, rather than by the tables in
- * memory (@fc): a guest that
- * rewrites its root table leaves the unit walking from the old context
- * entry, and the record says what that walk found.  FPD of that context
- * counts too.
+ * memory (@fc): a guest that rewrites its root table leaves the unit
+ * walking from the old context entry, and the record says what that walk
+ * found.  FPD of that context counts too.
  */
 static uint32_t o_cached_block_reasons(XviOracle *o, const OCtx *sc,
                                        const ORes *sr, const OCtx *fc,
@@ -512,7 +516,8 @@ static uint32_t o_cached_block_reasons(XviOracle *o, const OCtx *sc,
     for (i = 0; i < 2; i++) {
         const OLeaf *l;
 
-        if (!cands[i] || cands[i]->reasons || cands[i]->tt) {
+        if (!cands[i] || !cands[i]->known || cands[i]->reasons ||
+            cands[i]->tt) {
             continue;
         }
         l = o_cached_leaf(o, cands[i]->did, e, addr, acc);
@@ -527,7 +532,7 @@ static uint32_t o_cached_block_reasons(XviOracle *o, const OCtx *sc,
 /* What the unit holds for context @c is unknown to the oracle */
 static bool o_opaque(const XviOracle *o, const OCtx *c)
 {
-    return c && (!c->known ||
+    return c && (!c->known || o->any_opaque ||
                  (!c->reasons && test_bit(c->did, o->opaque_dids)));
 }
 
@@ -539,7 +544,8 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
     unsigned acc = o_perm(flag);
     uint16_t sid = PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn);
     uint32_t reasons = 0;
-    bool fpd = false, ok = false, sc_walked = false, opaque;
+    bool fpd = false, ok = false, unjudged = false;
+    bool sc_changed, sc_walked = false, opaque;
     const OCtx *sc;
     OCtx fc;
     ORes fr, sr;
@@ -573,23 +579,27 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
     if (!fc.known || !o_walk(s, &fc, addr, acc, &fr)) {
         /*
          * A table outside RAM: not checked.  The unit may cache the context
-         * entry and what its walk met, so the requester's context and the
-         * domain become unknown to the oracle
+         * entry (unless it holds an older one) and what its walk met, so
+         * the domain becomes unknown to the oracle; a context entry
+         * outside RAM hides which domain
          */
-        if (!fc.known || !fc.reasons) {
+        if (!sc || !sc->known || o_ctx_same(sc, &fc)) {
             g_hash_table_replace(o->ctxs, d, g_memdup2(&fc, sizeof(fc)));
         }
-        if (fc.known && !fc.reasons) {
+        if (fc.known) {
             set_bit(fc.did, o->opaque_dids);
+        } else {
+            o->any_opaque = true;
         }
         goto out;
     }
     /* A context entry the unit may hold that the guest has changed since */
-    if (sc && sc->known && !o_ctx_same(sc, &fc)) {
+    sc_changed = sc && sc->known && !o_ctx_same(sc, &fc);
+    if (sc_changed) {
         sc_walked = o_walk(s, sc, addr, acc, &sr);
     }
     opaque = o_opaque(o, sc) || o_opaque(o, &fc) ||
-             (sc && sc->known && !o_ctx_same(sc, &fc) && !sc_walked);
+             (sc_changed && !sc_walked);
     if (o_agrees(e, addr, acc, &fr)) {
         /* As the tables say now: the unit may cache this */
         ok = true;
@@ -635,7 +645,13 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
             }
         }
         if (!ok && (o->leaves_full || opaque)) {
-            goto out;
+            /*
+             * Unexplained, but the oracle does not know all the unit may
+             * hold: not judged, except that a block still needs a record
+             * (for any reason) unless a context entry says FPD
+             */
+            ok = unjudged = true;
+            fpd = fc.fpd || (sc && (!sc->known || sc->fpd));
         }
     }
     if (!ok) {
@@ -651,12 +667,13 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
                fr.gpa, fr.mask, fr.perm, fr.reasons, fc.tt, fc.did,
                fc.levels, fc.slptptr, sc ? " (a context is cached)" : "");
     }
-    if (e->perm == IOMMU_NONE && acc && !fpd && !opaque && bql_locked()) {
+    if (e->perm == IOMMU_NONE && acc && !fpd && bql_locked()) {
         /*
          * Outside the BQL the record is made later (fault.c); with what
-         * the unit holds unknown (opaque), so is the reason
+         * the unit holds unknown, so is the reason
          */
-        o_check_record(s, sid, addr, flag & IOMMU_WO, reasons);
+        o_check_record(s, sid, addr, flag & IOMMU_WO,
+                       unjudged || opaque ? UINT32_MAX : reasons);
     }
 out:
     qemu_mutex_unlock(&o->lock);
@@ -746,7 +763,8 @@ static void o_inv_iotlb(XenViommuState *s, XviOracle *o, const char *how,
     g_hash_table_foreach_remove(o->leaves, o_leaf_covered, &inv);
     if (gran == 1) {
         o->leaves_full = false;
-        bitmap_zero(o->opaque_dids, 1 << 16);
+        bitmap_zero(o->opaque_dids, O_NR_DIDS);
+        o->any_opaque = false;
     } else if (gran == 2) {
         clear_bit(did, o->opaque_dids);
     }
@@ -794,9 +812,14 @@ static gboolean o_ctx_shadow_covered(gpointer key, gpointer value,
 {
     XenViommuDevAS *d = key;
     OCtx *c = value;
+    const OCtxInv *inv = opaque;
 
-    return o_ctx_covered(opaque, PCI_BUILD_BDF(pci_bus_num(d->bus),
-                                               d->devfn), c->did);
+    /* A context entry the oracle could not read has no known domain */
+    if (!c->known && inv->gran == 2) {
+        return false;
+    }
+    return o_ctx_covered(inv, PCI_BUILD_BDF(pci_bus_num(d->bus), d->devfn),
+                         c->did);
 }
 
 /* Context-cache invalidation (1 global, 2 domain, 3 device) completed */
@@ -1128,6 +1151,23 @@ void xvi_oracle_do_qi_desc(XenViommuState *s, uint64_t lo, uint64_t hi)
     }
 }
 
+/* At unrealize: the oracle's state goes with the unit */
+void xvi_oracle_free(XenViommuState *s)
+{
+    XviOracle *o = s->oracle_st;
+
+    if (!o) {
+        return;
+    }
+    g_hash_table_destroy(o->leaves);
+    g_hash_table_destroy(o->ctxs);
+    g_hash_table_destroy(o->irtes);
+    g_free(o->opaque_dids);
+    qemu_mutex_destroy(&o->lock);
+    g_free(o);
+    s->oracle_st = NULL;
+}
+
 void xvi_oracle_do_reset(XenViommuState *s)
 {
     XviOracle *o = o_get(s);
@@ -1138,7 +1178,8 @@ void xvi_oracle_do_reset(XenViommuState *s)
     o->irt_eime = false;
     o->root_seen = o->irt_seen = true;
     o->leaves_full = false;
-    bitmap_zero(o->opaque_dids, 1 << 16);
+    bitmap_zero(o->opaque_dids, O_NR_DIDS);
+    o->any_opaque = false;
     g_hash_table_remove_all(o->leaves);
     g_hash_table_remove_all(o->ctxs);
     g_hash_table_remove_all(o->irtes);

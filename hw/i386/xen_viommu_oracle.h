@@ -23,6 +23,7 @@ void xvi_oracle_do_irte_fetched(XenViommuState *s, uint32_t index,
 void xvi_oracle_do_irq(XenViommuState *s, uint64_t addr, uint32_t data,
                        uint16_t sid, uint64_t out_addr, uint32_t out_data);
 void xvi_oracle_do_reset(XenViommuState *s);
+void xvi_oracle_free(XenViommuState *s);
 
 /* translate() returns @e for @addr (a request with a PASID if @pasid) */
 static inline void xvi_oracle_translate(XenViommuState *s, XenViommuDevAS *d,
