@@ -493,6 +493,27 @@ static bool o_ctx_same(const OCtx *a, const OCtx *b)
 }
 
 /*
+ * A leaf the unit may hold under context @c explains @e; *@reason is the
+ * reason of a block by it
+ */
+static bool o_leaf_explains(XviOracle *o, const OCtx *c,
+                            const IOMMUTLBEntry *e, uint64_t addr,
+                            unsigned acc, uint32_t *reason)
+{
+    const OLeaf *l;
+
+    if (!c || !c->known || c->reasons || c->tt) {
+        return false;
+    }
+    l = o_cached_leaf(o, c->did, e, addr, acc);
+    if (!l) {
+        return false;
+    }
+    *reason = (acc & O_W) && !(l->perm & O_W) ? RB(0x5) : RB(0x6);
+    return true;
+}
+
+/*
  * The reasons a block may carry when the unit decided it by a context entry
  * it still holds (@sc, which the guest changed without invalidating, and
  * @sr, the walk from it) or a cached leaf, rather than by the tables in
@@ -514,15 +535,10 @@ static uint32_t o_cached_block_reasons(XviOracle *o, const OCtx *sc,
         *fpd |= sc->fpd;
     }
     for (i = 0; i < 2; i++) {
-        const OLeaf *l;
+        uint32_t r;
 
-        if (!cands[i] || !cands[i]->known || cands[i]->reasons ||
-            cands[i]->tt) {
-            continue;
-        }
-        l = o_cached_leaf(o, cands[i]->did, e, addr, acc);
-        if (l) {
-            reasons |= (acc & O_W) && !(l->perm & O_W) ? RB(0x5) : RB(0x6);
+        if (o_leaf_explains(o, cands[i], e, addr, acc, &r)) {
+            reasons |= r;
             *fpd |= cands[i]->fpd;
         }
     }
@@ -630,18 +646,9 @@ void xvi_oracle_do_translate(XenViommuState *s, XenViommuDevAS *d,
         unsigned i;
 
         for (i = 0; i < 2 && !ok; i++) {
-            const OLeaf *l;
-
-            if (!cands[i] || !cands[i]->known || cands[i]->reasons ||
-                cands[i]->tt) {
-                continue;
-            }
-            l = o_cached_leaf(o, cands[i]->did, e, addr, acc);
-            if (l) {
+            if (o_leaf_explains(o, cands[i], e, addr, acc, &reasons)) {
                 ok = true;
                 fpd = cands[i]->fpd;
-                reasons = (acc & O_W) && !(l->perm & O_W) ? RB(0x5) :
-                                                             RB(0x6);
             }
         }
         if (!ok && (o->leaves_full || opaque)) {
