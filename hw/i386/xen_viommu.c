@@ -958,7 +958,8 @@ static void xvi_class_init(ObjectClass *klass, void *data)
         "on");
     object_class_property_set_description(klass, "x-oracle",
         "Debugging: check every translation, invalidation and remapped "
-        "interrupt against the specification and abort on a unit bug");
+        "interrupt against the specification; on a unit bug abort "
+        "under qtest, else report it and stop checking");
     object_class_property_set_description(klass, "x-fuzz-preset",
         "Test only: at every reset, set the unit, its tables in guest RAM "
         "and the devices' MSIs up as drivers would (for the fuzzer)");
