@@ -67,16 +67,18 @@ xen-viommu-dma-testdev ioapic"
 # The unit's files a configuration can reach: no hypervisor, passthrough,
 # ACPI or test devices, not the oracle; scalable mode only in "scalable"
 # (and so in "both")
+reach_legacy='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk'
+reach_scalable="$reach_legacy|_pasid"
 set_config() {
     config=$1
     case $1 in
     legacy)
         unit_opts=intremap=on,x2apic=on,x-oracle=on,x-fuzz-preset=on,x-iotlb-verify=on
-        reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk'
+        reach=$reach_legacy
         corpus_dir=$dir/corpus ;;
     scalable)
         unit_opts=intremap=on,x2apic=on,scalable-mode=on,pasid=on,x-fuzz-preset=on
-        reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid'
+        reach=$reach_scalable
         corpus_dir=$dir/corpus-scalable ;;
     esac
     args=${FUZZ_ARGS:-"-M q35 -nodefaults -device xen-viommu,$unit_opts $devices"}
@@ -87,7 +89,7 @@ configs=${FUZZ_CONFIG:-both}
 case $configs in
 legacy|scalable) set_config "$configs" ;;
 both) configs="legacy scalable"
-      reach='_dma|_fault|_iotlb|_ir|_irte|_qi|_walk|_pasid' ;;
+      reach=$reach_scalable ;;
 *) echo "fuzz: error: FUZZ_CONFIG=$configs (both, legacy or scalable)" >&2
    exit 1 ;;
 esac
@@ -143,6 +145,11 @@ edge_table() {
         END { printf "%-26s %5d/%-5d edges %3d%%\n", "unit (reachable files)",
                   C, T, T ? 100 * C / T : 0 }' "$1.edges"
     rm -f "$1.edges"
+}
+
+# The "unit (reachable files)" line of an edge_table: "C/T" and "(P%)"
+unit_edges() {
+    sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p'
 }
 
 # Every configuration at once, one job each; their lines are told apart by
@@ -201,7 +208,7 @@ run() {
         cov_txt=$dir/coverage-$config.txt
         edge_table "$log.leaks" > "$cov_txt"
         sed "s/^/fuzz: $config: coverage: /" "$cov_txt"
-        unit=$(sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 edges (\2)/p' "$cov_txt")
+        unit=$(unit_edges < "$cov_txt" | sed 's/ / edges /')
         all=$(sed -n 's/^total (xen_viommu\*\.c) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p' "$cov_txt")
     fi
 
@@ -272,8 +279,7 @@ coverage() {
             die "replay failed (see $cov_dir/replay-$c.log)"
         # libFuzzer's own edge count, as the run's summary has it, but of
         # a build whose edges are the unit's code alone (no sanitizer checks)
-        edges=$(edge_table "$cov_dir/replay-$c.log" |
-            sed -n 's/^unit (reachable files) *\([0-9]*\/[0-9]*\) *edges *\([0-9]*%\).*/\1 (\2)/p')
+        edges=$(edge_table "$cov_dir/replay-$c.log" | unit_edges)
         echo "$c: unit (its reachable files) edges $edges (libFuzzer's count, no sanitizers)" \
             >> "$cov_dir/edges.txt"
     done
