@@ -55,6 +55,7 @@ FP_FL_PML4, FP_FL_PDPT = FP_BASE + 0xd000, FP_BASE + 0xe000
 FP_FL_PD, FP_IRT = FP_BASE + 0xf000, FP_BASE + 0x10000
 FP_STATUS = FP_BASE + 0x30000
 FP_HIGH_IOVA = 0x520000000000
+EDU_DID = 2                 # edu is 00:01.0: odd slots are in domain 2
 
 
 def mmio_read(base, off, size=L):
@@ -134,7 +135,8 @@ def desc128(lo, hi=0):
     return dma_pattern(struct.pack("<QQ", lo, hi))
 
 
-def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None):
+def preset_more_seeds(xvi, pdev, edu_dma, edu_fire, frcd, pit_masked,
+                      utd=None):
     """Legacy-mode seeds from the preset for what the first ones miss.
 
     Completion interrupts (wait descriptors with IF, ICS, IECTL), masked
@@ -147,9 +149,7 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None):
     events that invalidations send.
     """
     seeds = {}
-    edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
     unmapped = 0x20000000                   # the preset maps 0-512 MiB
-    edu_did = 2                             # slot 1: odd slots, domain 2
     wait_if = desc128(5 | 1 << 4)
     seeds["preset-wait-if"] = [
         wait_if, mmio_write(xvi, 0x88, 0x10, Q), clear_dma_patterns(),
@@ -177,14 +177,14 @@ def preset_more_seeds(xvi, edu, pdev, edu_dma, frcd, pit_masked, utd=None):
     # pattern).  Pass-through, 3 levels and FPD are taken; device TLB (not
     # offered), reserved type, 5 levels (aw-bits=48), not present and
     # reserved bits are refused.
-    ctx_hi = 2 | edu_did << 8
+    ctx_hi = 2 | EDU_DID << 8
     walk4 = [FP_PDPT | 3, FP_PD | 3, FP_PT | 3, 0x3003]
     for name, lo, hi, walk in (
             ("pt", FP_PML4 | 2 << 2 | 1, ctx_hi, []),
             ("devtlb", FP_PML4 | 1 << 2 | 1, ctx_hi, []),
             ("tt3", FP_PML4 | 3 << 2 | 1, ctx_hi, []),
-            ("aw3", FP_PDPT | 1, 1 | edu_did << 8, walk4[1:]),
-            ("aw5", FP_PML4 | 1, 3 | edu_did << 8, []),
+            ("aw3", FP_PDPT | 1, 1 | EDU_DID << 8, walk4[1:]),
+            ("aw5", FP_PML4 | 1, 3 | EDU_DID << 8, []),
             ("np", FP_PML4, ctx_hi, []),
             ("rsvd", FP_PML4 | 0x10 | 1, ctx_hi, []),
             ("fpd", FP_PML4 | 2 | 1, ctx_hi, walk4)):
@@ -495,7 +495,6 @@ def main():
         mmio_write(xvi, 0x88, 0xff0, Q),                  # 255 descriptors
         mmio_read(xvi, 0x80, Q), mmio_read(xvi, 0x34)]
     # 5. From the x-fuzz-preset state
-    EDU_DID = 2                 # slot 1: odd slots are in domain 2
     frcd = [mmio_read(xvi, 0x34), mmio_read(xvi, 0x200, Q),
             mmio_read(xvi, 0x208, Q)]
     edu_fire = [mmio_write(edu, 0x60, 1), mmio_write(edu, 0x64, 1)]
@@ -575,7 +574,7 @@ def main():
         if utd is not None:
             seeds.update(scalable_seeds(xvi, edu_dma, frcd, utd))
     else:
-        seeds.update(preset_more_seeds(xvi, edu, pdev, edu_dma, frcd,
+        seeds.update(preset_more_seeds(xvi, pdev, edu_dma, edu_fire, frcd,
                                        pit_masked, utd))
     for name, cmds in seeds.items():
         with open(os.path.join(corpus, "seed-" + name), "wb") as f:
